@@ -1,0 +1,59 @@
+"""ccgen-generator: what systemd runs at boot and on every daemon-reload.
+
+Imports are kept to the pipeline itself; no argparse, json or logging here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from . import compile as pipeline
+from .diag import Diagnostics, Severity, Span
+from .log import Log, run_by_systemd
+from .system import InstalledUnits
+from .write import write_plan
+
+NAME = "ccgen"
+_FALSE = ("0", "no", "false", "off")
+
+
+def kernel_options(root: str) -> dict[str, str]:
+    try:
+        with open(pipeline.host_path(root, "/proc/cmdline"), encoding="utf-8", errors="replace") as f:
+            words = f.read().split()
+    except OSError:
+        return {}
+    return {k: v for k, _, v in (w.partition("=") for w in words)}
+
+
+def generate(outdir: str, root: str, diags: Diagnostics) -> None:
+    if kernel_options(root).get("ccgen.enable", "1").lower() in _FALSE:
+        diags.info(Span("/proc/cmdline", 1, 1), "disabled", "ccgen.enable=0 on the kernel command line; nothing generated")
+        return
+    inputs = pipeline.default_inputs(root, diags)
+    plan = pipeline.compile_inputs(inputs, InstalledUnits(root), diags)
+    write_plan(plan, outdir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    log = Log(NAME, kmsg=run_by_systemd())
+    try:
+        if os.environ.get("SYSTEMD_IN_INITRD") == "1":
+            return 0
+        if len(args) not in (1, 3):
+            log.write(Severity.ERROR, "usage: ccgen-generator NORMAL-DIR [EARLY-DIR LATE-DIR]")
+            return 2
+        diags = Diagnostics()
+        generate(args[0], os.environ.get("CCGEN_ROOT") or "/", diags)
+        for d in diags.sorted():
+            log.diagnostic(d)
+        return 1 if diags.has_errors() else 0
+    except Exception as e:  # noqa: BLE001 - one line in the journal beats a traceback nobody sees
+        if os.environ.get("CCGEN_DEBUG") == "1":
+            raise
+        log.write(Severity.ERROR, f"internal error: {type(e).__name__}: {e}")
+        return 1
+    finally:
+        log.close()

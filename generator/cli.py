@@ -1,0 +1,147 @@
+"""The ccgen command: --print, validate, schema, and the generator entry."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from . import __version__, boot
+from . import compile as pipeline
+from .diag import Diagnostics, Severity
+from .plan import File
+from .system import InstalledUnits
+
+NORMAL_DIR = "/run/systemd/generator"
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _read_named(path: str, diags: Diagnostics) -> pipeline.Input | None:
+    if path == "-":
+        return pipeline.Input("<stdin>", sys.stdin.buffer.read(pipeline.source.MAX_BYTES + 1))
+    return pipeline.read_input("/", os.path.abspath(path), diags, host=path)
+
+
+def cmd_print(argv: list[str]) -> int:
+    p = _Parser(prog="ccgen --print", description="Show what ccgen-generator would write.")
+    p.add_argument("--print", action="store_true", required=True)
+    p.add_argument("--root", default="/", help="read every input from under this directory")
+    p.add_argument("--oem", help="the OEM cloud-config (default: ROOT/usr/share/oem/cloud-config.yml)")
+    p.add_argument("userdata", nargs="*", help="user cloud-configs (default: the cache under ROOT)")
+    a = p.parse_args(argv)
+    diags = Diagnostics()
+    unreadable = False
+    if a.oem is None and not a.userdata:
+        inputs = pipeline.default_inputs(a.root, diags)
+    else:
+        named = [a.oem] if a.oem else []
+        inputs = []
+        if a.oem is None:
+            found = pipeline.read_input(a.root, pipeline.OEM_PATH, diags)
+            inputs += [found] if found is not None else []
+        for path in named + a.userdata:
+            inp = _read_named(path, diags)
+            if inp is None:
+                unreadable = True
+                if not os.path.exists(path):
+                    sys.stderr.write(f"{path}: no such file\n")
+            else:
+                inputs.append(inp)
+    plan = pipeline.compile_inputs(inputs, InstalledUnits(a.root), diags)
+    for d in diags.sorted():
+        sys.stderr.write(d.format() + "\n")
+    out = sys.stdout
+    for entry in plan.entries():
+        dest = f"{NORMAL_DIR}/{entry.path}"
+        if isinstance(entry, File):
+            out.write(f"--- {dest} ---\n{entry.text}\n")
+        else:
+            out.write(f"--- {dest} -> {entry.target} ---\n\n")
+    if unreadable:
+        return EXIT_USAGE
+    return EXIT_ERRORS if diags.has_errors() else EXIT_OK
+
+
+def cmd_validate(argv: list[str]) -> int:
+    p = _Parser(prog="ccgen validate", description="Check cloud-config files.")
+    p.add_argument("--strict", action="store_true", help="warnings count as errors")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("files", nargs="+", metavar="FILE", help="a cloud-config file, or - for stdin")
+    a = p.parse_args(argv)
+    diags = Diagnostics()
+    unreadable = False
+    for path in a.files:
+        before = len(diags)
+        inp = _read_named(path, diags)
+        if inp is None:
+            unreadable = True
+            if len(diags) == before:
+                sys.stderr.write(f"{path}: no such file\n")
+            continue
+        pipeline.parse(pipeline.Input(path, inp.data), diags)
+    found = diags.sorted()
+    if a.format == "json":
+        json.dump([d.as_json() for d in found], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for d in found:
+            sys.stdout.write(d.format() + "\n")
+    if unreadable:
+        return EXIT_USAGE
+    worst = Severity.WARNING if a.strict else Severity.ERROR
+    return EXIT_ERRORS if any(d.severity >= worst for d in found) else EXIT_OK
+
+
+def cmd_schema(argv: list[str]) -> int:
+    from . import export
+
+    p = _Parser(prog="ccgen schema", description="Print the cloud-config schema.")
+    p.add_argument("--format", choices=("json", "markdown"), default="json")
+    a = p.parse_args(argv)
+    if a.format == "markdown":
+        sys.stdout.write(export.markdown())
+    else:
+        json.dump(export.json_schema(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    return EXIT_OK
+
+
+USAGE = """usage: ccgen --print [--root DIR] [--oem FILE] [USERDATA ...]
+       ccgen validate [--strict] [--format text|json] FILE...
+       ccgen schema [--format json|markdown]
+       ccgen generator NORMAL-DIR [EARLY-DIR LATE-DIR]
+       ccgen --version
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        if not args or args[0] in ("-h", "--help", "help"):
+            (sys.stdout if args else sys.stderr).write(USAGE)
+            return EXIT_OK if args else EXIT_USAGE
+        if args[0] == "--version":
+            sys.stdout.write(f"ccgen {__version__}\n")
+            return EXIT_OK
+        if args[0] == "validate":
+            return cmd_validate(args[1:])
+        if args[0] == "schema":
+            return cmd_schema(args[1:])
+        if args[0] == "generator":
+            return boot.main(args[1:])
+        if "--print" in args:
+            return cmd_print(args)
+        sys.stderr.write(USAGE)
+        return EXIT_USAGE
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_OK

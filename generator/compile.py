@@ -1,0 +1,66 @@
+"""The pipeline: read sources, parse, validate, build the model, render a Plan."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from . import build, compose, model, render, rules, source, validate
+from .diag import Diagnostics, Span
+from .plan import Plan
+from .system import InstalledUnits
+
+OEM_PATH = "/usr/share/oem/cloud-config.yml"
+# Lowest precedence first: CoreOS's installer drop, then ccgen's own cache.
+USER_PATHS = ("/var/lib/coreos-install/user_data", "/var/lib/ccgen/user-data")
+
+
+@dataclass(frozen=True)
+class Input:
+    path: str  # the path on the running system, used in every message and header
+    data: bytes
+
+
+def host_path(root: str, path: str) -> str:
+    return os.path.join(root, path.lstrip("/"))
+
+
+def read_input(root: str, path: str, diags: Diagnostics, *, host: str | None = None) -> Input | None:
+    """The file's bytes; None when it is missing (a normal state) or unreadable."""
+    try:
+        with open(host or host_path(root, path), "rb") as f:
+            data = f.read(source.MAX_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        diags.error(Span(path, 1, 1), "read", "is a directory, not a cloud-config file")
+        return None
+    except OSError as e:
+        diags.error(Span(path, 1, 1), "read", f"cannot read: {e.strerror or e}")
+        return None
+    return Input(path, data)
+
+
+def default_inputs(root: str, diags: Diagnostics) -> list[Input]:
+    found = (read_input(root, p, diags) for p in (OEM_PATH, *USER_PATHS))
+    return [i for i in found if i is not None]
+
+
+def parse(inp: Input, diags: Diagnostics) -> model.CloudConfig | None:
+    doc = source.classify(inp.path, inp.data, diags)
+    if doc is None or doc.kind == source.EMPTY:
+        return None
+    if doc.kind == source.SCRIPT:
+        if doc.compressed:
+            diags.error(Span(inp.path, 1, 1), "script", "a gzip-compressed script cannot be run yet")
+            return None
+        return build.script(inp.path, doc.interpreter)
+    root = compose.compose(doc.text, inp.path, diags)
+    top = validate.check(root, inp.path, diags)
+    rules.check(top, diags)
+    return build.build(inp.path, top, diags)
+
+
+def compile_inputs(inputs: list[Input], installed: InstalledUnits, diags: Diagnostics) -> Plan:
+    configs = [c for c in (parse(i, diags) for i in inputs) if c is not None]
+    return render.render(configs, installed, diags)

@@ -1,0 +1,229 @@
+"""PyYAML events in, positioned nodes out (the pure-Python loader).
+
+The tree is built iteratively from the event stream rather than with PyYAML's
+recursive composer, so that a document nested 10,000 levels deep is a
+diagnostic and not a RecursionError, and so that alias expansion can be
+budgeted (a "billion laughs" document must not take the boot down).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from . import nodes, yaml11
+from .diag import Diagnostics, Span
+
+MAX_DEPTH = 256
+# An alias-free document cannot have more nodes than characters, so a budget in
+# characters only ever bites when aliases multiply the tree.
+MIN_EXPANSION_BUDGET = 200_000
+
+
+def _loader_class() -> Any:
+    import yaml
+
+    if os.environ.get("CCGEN_PURE_PYTHON") != "1":
+        loader = getattr(yaml, "CSafeLoader", None)
+        if loader is not None:
+            return loader
+    return yaml.SafeLoader
+
+
+class _Abort(Exception):
+    def __init__(self, line: int, column: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+        self.code = code
+        self.message = message
+
+
+class _Frame:
+    __slots__ = ("node", "anchor", "key", "start_count")
+
+    def __init__(self, node: nodes.Mapping | nodes.Sequence, anchor: str | None, start: int):
+        self.node = node
+        self.anchor = anchor
+        self.key: nodes.Node | None = None
+        self.start_count = start
+
+
+def compose(text: str, filename: str, diags: Diagnostics) -> nodes.Node | None:
+    """The first document of `text`, or None when it is empty or broken."""
+    import yaml
+
+    loader = _loader_class()(text)
+    try:
+        return _compose(loader, text, filename, diags)
+    except _Abort as e:
+        diags.error(Span(filename, e.line, e.column), e.code, e.message)
+        return None
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        parts = [p for p in (e.context, e.problem) if p]
+        message = ", ".join(parts) if parts else "invalid YAML"
+        if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+            message = "a tab cannot indent YAML; use spaces"
+        diags.error(Span(filename, line, column), "yaml-syntax", f"YAML: {message}")
+        return None
+    except yaml.YAMLError as e:
+        # Reader errors (control characters) carry a character offset, not a mark.
+        pos = getattr(e, "position", None)
+        line, column = _line_col(text, pos) if isinstance(pos, int) else (1, 1)
+        reason = getattr(e, "reason", None) or str(e).splitlines()[0]
+        diags.error(Span(filename, line, column), "yaml-syntax", f"YAML: {reason}")
+        return None
+    finally:
+        loader.dispose()
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def _scalar_tag(tag: str | None, style: str | None, value: str) -> str | None:
+    if tag is None:
+        return yaml11.resolve_plain(value) if not style else nodes.STR
+    if tag == "!":
+        return nodes.STR
+    if tag.startswith(yaml11.TAG_PREFIX):
+        return yaml11.EXPLICIT_TAGS.get(tag[len(yaml11.TAG_PREFIX) :])
+    return None
+
+
+def _compose(loader: Any, text: str, filename: str, diags: Diagnostics) -> nodes.Node | None:
+    import yaml
+
+    budget = max(MIN_EXPANSION_BUDGET, len(text))
+    count = 0
+    anchors: dict[str, tuple[nodes.Node, int]] = {}
+    stack: list[_Frame] = []
+    root: nodes.Node | None = None
+    done = False
+
+    def attach(node: nodes.Node) -> None:
+        nonlocal root
+        if not stack:
+            root = node
+            return
+        top = stack[-1]
+        if isinstance(top.node, nodes.Sequence):
+            top.node.items.append(node)
+        elif top.key is None:
+            top.key = node
+        else:
+            top.node.pairs.append((top.key, node))
+            top.key = None
+
+    while not done:
+        ev = loader.get_event()
+        if ev is None:
+            break
+        mark = ev.start_mark
+        line, column = mark.line + 1, mark.column + 1
+        if isinstance(ev, yaml.ScalarEvent):
+            tag = _scalar_tag(ev.tag, ev.style, ev.value)
+            if tag is None:
+                diags.warning(
+                    Span(filename, line, column),
+                    "yaml-tag",
+                    f"unknown tag {ev.tag}; the value is read as a string",
+                )
+                tag = nodes.STR
+            node: nodes.Node = nodes.Scalar(tag, ev.value, bool(ev.style), line, column)
+            count += 1
+            if ev.anchor is not None:
+                anchors[ev.anchor] = (node, 1)
+            attach(node)
+        elif isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            if len(stack) >= MAX_DEPTH:
+                raise _Abort(line, column, "yaml-depth", f"nesting is deeper than {MAX_DEPTH} levels")
+            coll: nodes.Mapping | nodes.Sequence
+            if isinstance(ev, yaml.MappingStartEvent):
+                coll = nodes.Mapping([], line, column)
+            else:
+                coll = nodes.Sequence([], line, column)
+            count += 1
+            if ev.anchor is not None:
+                # Registered at the end: an alias to an unfinished node is a cycle.
+                anchors.pop(ev.anchor, None)
+            stack.append(_Frame(coll, ev.anchor, count))
+        elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            frame = stack.pop()
+            if isinstance(frame.node, nodes.Mapping):
+                _flatten_merges(frame.node, filename)
+            if frame.anchor is not None:
+                anchors[frame.anchor] = (frame.node, count - frame.start_count + 1)
+            attach(frame.node)
+        elif isinstance(ev, yaml.AliasEvent):
+            target = anchors.get(ev.anchor)
+            if target is None:
+                raise _Abort(
+                    line,
+                    column,
+                    "yaml-alias",
+                    f"alias *{ev.anchor} refers to no finished anchor (undefined or recursive)",
+                )
+            count += target[1]
+            if count > budget:
+                raise _Abort(
+                    line,
+                    column,
+                    "yaml-alias-bomb",
+                    f"aliases expand the document beyond {budget} nodes",
+                )
+            attach(target[0])
+        elif isinstance(ev, yaml.DocumentEndEvent):
+            done = True
+    if done:
+        try:
+            nxt = loader.peek_event()
+        except yaml.YAMLError:
+            nxt = None
+        if isinstance(nxt, yaml.DocumentStartEvent):
+            m = nxt.start_mark
+            diags.info(
+                Span(filename, m.line + 1, m.column + 1),
+                "yaml-extra-document",
+                "only the first YAML document is used; the rest is ignored",
+            )
+    return root
+
+
+def _flatten_merges(mapping: nodes.Mapping, filename: str) -> None:
+    """Apply `<<` merge keys: explicit keys win, then earlier merge sources."""
+    if not any(isinstance(k, nodes.Scalar) and k.tag == nodes.MERGE for k, _ in mapping.pairs):
+        return
+    explicit: list[tuple[nodes.Node, nodes.Node]] = []
+    sources: list[nodes.Mapping] = []
+    for key, value in mapping.pairs:
+        if isinstance(key, nodes.Scalar) and key.tag == nodes.MERGE:
+            if isinstance(value, nodes.Mapping):
+                sources.append(value)
+            elif isinstance(value, nodes.Sequence) and all(
+                isinstance(v, nodes.Mapping) for v in value.items
+            ):
+                sources.extend(v for v in value.items if isinstance(v, nodes.Mapping))
+            else:
+                raise _Abort(
+                    value.line,
+                    value.column,
+                    "yaml-merge",
+                    "a merge key (<<) needs a mapping or a list of mappings",
+                )
+        else:
+            explicit.append((key, value))
+    seen = {(k.tag, k.text) for k, _ in explicit if isinstance(k, nodes.Scalar)}
+    merged: list[tuple[nodes.Node, nodes.Node]] = []
+    for src in sources:
+        for key, value in src.pairs:
+            ident = (key.tag, key.text) if isinstance(key, nodes.Scalar) else None
+            if ident is None or ident in seen:
+                continue
+            seen.add(ident)
+            merged.append((key, value))
+    mapping.pairs = merged + explicit

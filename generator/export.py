@@ -1,0 +1,77 @@
+"""schema.KEYS rendered for others: JSON Schema for editors, Markdown for docs/keys.md."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from . import schema
+
+_SCALAR = ["string", "number", "boolean"]
+
+
+def _name_pattern(name: str) -> str:
+    # `-` and `_` are the same in every key.
+    return "^" + re.escape(name).replace("_", "[-_]") + "$"
+
+
+def _json(key: schema.Key) -> dict[str, Any]:
+    out: dict[str, Any]
+    if key.kind == schema.STRING:
+        out = {"type": _SCALAR}
+        if key.pattern:
+            # JSON Schema's regex dialect lacks scoped flags; keep the pattern as prose.
+            if "(?i:" in key.pattern:
+                out["description"] = f"must match {key.pattern}"
+            else:
+                out["pattern"] = key.pattern
+    elif key.kind == schema.BOOL:
+        out = {"type": "boolean"}
+    elif key.kind == schema.INT:
+        out = {"type": "integer"}
+    elif key.kind == schema.FLOAT:
+        out = {"type": "number"}
+    elif key.kind == schema.STRING_LIST:
+        out = {"type": "array", "items": {"type": _SCALAR}}
+    else:
+        obj: dict[str, Any] = {
+            "type": "object",
+            "patternProperties": {_name_pattern(c.name): _json(c) for c in key.children},
+            "additionalProperties": False,
+        }
+        out = {"type": "array", "items": obj} if key.kind == schema.STRUCT_LIST else obj
+    text = key.doc + (f" (deprecated: {key.deprecated})" if key.deprecated else "")
+    out["description"] = (out.get("description", "") + " " + text).strip() if text else out.get("description", "")
+    if key.deprecated:
+        out["deprecated"] = True
+    return out
+
+
+def json_schema() -> dict[str, Any]:
+    body = _json(schema.KEYS)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://ccgen.invalid/cloud-config.schema.json",
+        "title": "cloud-config (ccgen)",
+        **body,
+    }
+
+
+def markdown() -> str:
+    lines = [
+        "# cloud-config keys",
+        "",
+        "Generated from `generator/schema.py` by `ccgen schema --format markdown`; do not edit.",
+        "`-` and `_` are interchangeable in every key. A value of the wrong type is a warning",
+        "and is ignored; a value that does not match its pattern is an error.",
+        "",
+        "| key | type | description | pattern | environment |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for path, key in schema.walk():
+        doc = key.doc + (f" **Deprecated:** {key.deprecated}." if key.deprecated else "")
+        pattern = f"`{key.pattern}`" if key.pattern else ""
+        env = f"`{key.env}`" if key.env else ""
+        cells = [f"`{path}`", key.kind, doc, pattern, env]
+        lines.append("| " + " | ".join(c.replace("|", r"\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,99 @@
+"""User-data bytes in, a classified document out (gzip, size caps, format detection)."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+from .diag import Diagnostics, Span
+
+MAX_BYTES = 16 * 1024 * 1024
+HEADER = "#cloud-config"
+
+EMPTY = "empty"
+CLOUD_CONFIG = "cloud-config"
+SCRIPT = "script"
+IGNITION = "ignition"
+
+
+@dataclass(frozen=True)
+class Document:
+    path: str  # as the running system names it, never prefixed with a test root
+    kind: str
+    text: str = ""  # cloud-config only
+    interpreter: tuple[str, ...] = ()  # script only
+    compressed: bool = False
+
+
+def _gunzip(data: bytes, path: str, diags: Diagnostics) -> bytes | None:
+    d = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        out = d.decompress(data, MAX_BYTES + 1)
+    except zlib.error as e:
+        diags.error(Span(path, 1, 1), "gzip", f"gzip payload cannot be unpacked: {e}")
+        return None
+    if len(out) > MAX_BYTES or d.unconsumed_tail:
+        diags.error(Span(path, 1, 1), "too-large", f"gzip payload unpacks to more than {MAX_BYTES} bytes")
+        return None
+    if not d.eof:
+        diags.error(Span(path, 1, 1), "gzip", "gzip payload is truncated")
+        return None
+    return out
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    line = data.count(b"\n", 0, offset) + 1
+    start = data.rfind(b"\n", 0, offset) + 1
+    return line, len(data[start:offset].decode("utf-8", "replace")) + 1
+
+
+def _looks_like_ignition(data: bytes) -> bool:
+    if not data.lstrip().startswith(b"{"):
+        return False
+    import json
+
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return False
+    if not isinstance(doc, dict):
+        return False
+    if isinstance(doc.get("ignitionVersion"), int) and not isinstance(doc["ignitionVersion"], bool):
+        return True
+    ign = doc.get("ignition")
+    return isinstance(ign, dict) and isinstance(ign.get("version"), str)
+
+
+def classify(path: str, data: bytes, diags: Diagnostics) -> Document | None:
+    """The document in `data`, or None (with a diagnostic) when it cannot be used."""
+    if len(data) > MAX_BYTES:
+        diags.error(Span(path, 1, 1), "too-large", f"user-data is larger than {MAX_BYTES} bytes")
+        return None
+    compressed = data[:2] == b"\x1f\x8b"
+    if compressed:
+        unpacked = _gunzip(data, path, diags)
+        if unpacked is None:
+            return None
+        data = unpacked
+    if not data:
+        return Document(path, EMPTY)
+    first = data.split(b"\n", 1)[0]
+    if first.startswith(b"#!"):
+        argv = first[2:].decode("utf-8", "replace").split()
+        if not argv or not argv[0].startswith("/"):
+            diags.error(Span(path, 1, 1), "script", "a script's #! line must name an absolute interpreter path")
+            return None
+        return Document(path, SCRIPT, interpreter=tuple(argv), compressed=compressed)
+    if first.rstrip() == HEADER.encode():
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            line, column = _position(data, e.start)
+            diags.error(Span(path, line, column), "encoding", "cloud-config is not valid UTF-8")
+            return None
+        return Document(path, CLOUD_CONFIG, text=text, compressed=compressed)
+    if _looks_like_ignition(data):
+        diags.info(Span(path, 1, 1), "ignition", "an Ignition config is not cloud-config; skipped")
+        return None
+    diags.error(Span(path, 1, 1), "header", 'must be "#cloud-config" or begin with "#!"')
+    return None

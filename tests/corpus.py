@@ -1,0 +1,93 @@
+"""The case corpus: cloud-config files whose `## ` comment lines say what must happen.
+
+Assertions (one per line, anywhere in the file):
+
+    ## oem: NAME                      use tests/cases/oem/NAME.yml as the OEM config
+    ## installed: PATH :: TEXT        a file on the test system before the run (\\n for newlines)
+    ## diag: LINE:COL SEVERITY CODE   a diagnostic for this file; the set must match exactly
+    ## file: PATH                     the generator wrote this regular file
+    ## file-has: PATH :: TEXT         ... and it contains TEXT (\\n for newlines)
+    ## link: PATH -> TARGET           the generator wrote this symlink
+    ## absent: PATH                   the generator did not write PATH
+    ## exit: N                        the generator's exit status
+
+PATHs are relative to the generator's normal directory.  A case without a
+`## diag:` line expects no diagnostics at all for its own file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CASES = Path(__file__).parent / "cases"
+USER_PATH = "/var/lib/ccgen/user-data"
+_LINE = re.compile(r"^## ([a-z-]+): ?(.*)$")
+KNOWN = {"oem", "installed", "diag", "file", "file-has", "link", "absent", "exit"}
+
+
+@dataclass
+class Case:
+    path: Path
+    data: bytes
+    oem: Path | None = None
+    installed: dict[str, str] = field(default_factory=dict)
+    diags: set[tuple[int, int, str, str]] = field(default_factory=set)
+    files: list[str] = field(default_factory=list)
+    file_has: list[tuple[str, str]] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
+    exit: int | None = None
+    unknown: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    def assertion_count(self) -> int:
+        return len(self.diags) + len(self.files) + len(self.file_has) + len(self.links) + len(self.absent) + (
+            self.exit is not None
+        )
+
+
+def _unescape(text: str) -> str:
+    return text.replace("\\n", "\n")
+
+
+def load(path: Path) -> Case:
+    data = path.read_bytes()
+    case = Case(path, data)
+    for raw in data.decode("utf-8", "replace").splitlines():
+        m = _LINE.match(raw.strip())
+        if not m:
+            continue
+        verb, arg = m.groups()
+        if verb == "oem":
+            case.oem = CASES / "oem" / f"{arg.strip()}.yml"
+        elif verb == "installed":
+            where, _, text = arg.partition(" :: ")
+            case.installed[where.strip()] = _unescape(text)
+        elif verb == "diag":
+            pos, severity, code = arg.split()
+            line, col = pos.split(":")
+            case.diags.add((int(line), int(col), severity, code))
+        elif verb == "file":
+            case.files.append(arg.strip())
+        elif verb == "file-has":
+            where, _, text = arg.partition(" :: ")
+            case.file_has.append((where.strip(), _unescape(text)))
+        elif verb == "link":
+            where, _, target = arg.partition(" -> ")
+            case.links.append((where.strip(), target.strip()))
+        elif verb == "absent":
+            case.absent.append(arg.strip())
+        elif verb == "exit":
+            case.exit = int(arg)
+        if verb not in KNOWN:
+            case.unknown.append(verb)
+    return case
+
+
+def all_cases() -> list[Case]:
+    return [load(p) for p in sorted(CASES.glob("*.yml"))]

@@ -1,0 +1,81 @@
+"""Run every case of the corpus through the generator and check what it wrote."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ccgen import boot, compile, schema
+from ccgen.diag import Diagnostics
+
+from . import corpus, sysd
+
+CASES = corpus.all_cases()
+
+
+def make_root(case: corpus.Case, root: Path) -> None:
+    for path, text in case.installed.items():
+        dest = root / path.lstrip("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(text)
+    if case.oem is not None:
+        dest = root / compile.OEM_PATH.lstrip("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(case.oem.read_bytes())
+    dest = root / corpus.USER_PATH.lstrip("/")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(case.data)
+
+
+def run_case(case: corpus.Case, tmp: Path) -> tuple[Path, Diagnostics]:
+    root, out = tmp / "root", tmp / "out"
+    root.mkdir()
+    out.mkdir()
+    make_root(case, root)
+    diags = Diagnostics()
+    boot.generate(str(out), str(root), diags)
+    return out, diags
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_case(case: corpus.Case, tmp_path: Path) -> None:
+    out, diags = run_case(case, tmp_path)
+    found = diags.sorted()
+    mine = {(d.span.line, d.span.column, d.severity.label, d.code) for d in found if d.span.file == corpus.USER_PATH}
+    report = "\n".join(d.format() for d in found)
+    assert mine == case.diags, f"diagnostics differ:\n{report}"
+    others = [d for d in found if d.span.file != corpus.USER_PATH and d.code != "not-applied"]
+    assert not others, f"unexpected diagnostics for other inputs:\n{report}"
+    if case.exit is not None:
+        assert (1 if diags.has_errors() else 0) == case.exit, report
+    for rel in case.files:
+        assert (out / rel).is_file() and not (out / rel).is_symlink(), f"{rel} was not written"
+    for rel, text in case.file_has:
+        assert (out / rel).is_file(), f"{rel} was not written"
+        assert text in (out / rel).read_text(), f"{rel} lacks {text!r}:\n{(out / rel).read_text()}"
+    for rel, target in case.links:
+        assert (out / rel).is_symlink(), f"{rel} is not a symlink"
+        assert os.readlink(out / rel) == target
+    for rel in case.absent:
+        assert not os.path.lexists(out / rel), f"{rel} should not exist"
+    status, problems = sysd.verify(sysd.unit_files(out))
+    assert not problems, "systemd-analyze verify:\n" + "\n".join(problems)
+
+
+def test_every_case_asserts_something() -> None:
+    for case in CASES:
+        assert case.assertion_count() > 0, f"{case.name} asserts nothing"
+        assert not case.unknown, f"{case.name} uses unknown assertions {case.unknown}"
+
+
+def test_every_key_has_a_case() -> None:
+    text = "\n".join(c.data.decode("utf-8", "replace") for c in CASES).replace("-", "_")
+    missing = [path for path, key in schema.walk() if f"{key.name}:" not in text]
+    assert not missing, f"keys no case uses: {missing}"
+
+
+def test_oem_files_are_used() -> None:
+    used = {c.oem for c in CASES if c.oem is not None}
+    assert used == set((corpus.CASES / "oem").glob("*.yml"))
