@@ -6,7 +6,9 @@ from pathlib import Path
 from setuptools import setup
 
 HERE = Path(__file__).parent
-VERSION = re.search(r'__version__ = "([^"]+)"', (HERE / "generator" / "__init__.py").read_text()).group(1)
+_FOUND = re.search(r'__version__ = "([^"]+)"', (HERE / "generator" / "__init__.py").read_text())
+assert _FOUND is not None, "generator/__init__.py must define __version__"
+VERSION = _FOUND.group(1)
 
 setup(
     name="ccgen",

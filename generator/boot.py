@@ -29,7 +29,11 @@ def kernel_options(root: str) -> dict[str, str]:
 
 def generate(outdir: str, root: str, diags: Diagnostics) -> None:
     if kernel_options(root).get("ccgen.enable", "1").lower() in _FALSE:
-        diags.info(Span("/proc/cmdline", 1, 1), "disabled", "ccgen.enable=0 on the kernel command line; nothing generated")
+        diags.info(
+            Span("/proc/cmdline", 1, 1),
+            "disabled",
+            "ccgen.enable=0 on the kernel command line; nothing generated",
+        )
         return
     inputs = pipeline.default_inputs(root, diags)
     plan = pipeline.compile_inputs(inputs, InstalledUnits(root), diags)
@@ -50,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         for d in diags.sorted():
             log.diagnostic(d)
         return 1 if diags.has_errors() else 0
-    except Exception as e:  # noqa: BLE001 - one line in the journal beats a traceback nobody sees
+    except Exception as e:
         if os.environ.get("CCGEN_DEBUG") == "1":
             raise
         log.write(Severity.ERROR, f"internal error: {type(e).__name__}: {e}")

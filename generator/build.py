@@ -43,7 +43,9 @@ def _drop_ins(unit: str, fields: dict[str, Val], diags: Diagnostics) -> tuple[mo
         content = _text(item.value, "content")
         if name is None or not name.value or content is None or not content.value:
             # The original silently skipped these; say so, since nothing is written.
-            diags.warning(item.span, "dropin-incomplete", f"a drop-in of {unit} needs both name and content; skipped")
+            diags.warning(
+                item.span, "dropin-incomplete", f"a drop-in of {unit} needs both name and content; skipped"
+            )
             continue
         if "/" in name.value or name.value in (".", ".."):
             diags.error(name.span, "dropin-name", f'drop-in name "{name.value}" must be a plain file name')

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from . import __version__, boot
+from . import __version__, boot, source
 from . import compile as pipeline
 from .diag import Diagnostics, Severity
 from .plan import File
@@ -26,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _read_named(path: str, diags: Diagnostics) -> pipeline.Input | None:
     if path == "-":
-        return pipeline.Input("<stdin>", sys.stdin.buffer.read(pipeline.source.MAX_BYTES + 1))
+        return pipeline.Input("<stdin>", sys.stdin.buffer.read(source.MAX_BYTES + 1))
     return pipeline.read_input("/", os.path.abspath(path), diags, host=path)
 
 
@@ -86,7 +86,7 @@ def cmd_validate(argv: list[str]) -> int:
             if len(diags) == before:
                 sys.stderr.write(f"{path}: no such file\n")
             continue
-        pipeline.parse(pipeline.Input(path, inp.data), diags)
+        pipeline.parse(inp if path == "-" else pipeline.Input(path, inp.data), diags)
     found = diags.sorted()
     if a.format == "json":
         json.dump([d.as_json() for d in found], sys.stdout, indent=2)

@@ -40,7 +40,7 @@ class _Abort(Exception):
 
 
 class _Frame:
-    __slots__ = ("node", "anchor", "key", "start_count")
+    __slots__ = ("anchor", "key", "node", "start_count")
 
     def __init__(self, node: nodes.Mapping | nodes.Sequence, anchor: str | None, start: int):
         self.node = node
@@ -53,8 +53,10 @@ def compose(text: str, filename: str, diags: Diagnostics) -> nodes.Node | None:
     """The first document of `text`, or None when it is empty or broken."""
     import yaml
 
-    loader = _loader_class()(text)
+    loader = None
     try:
+        # The pure loader reads (and may reject) the whole text in its constructor.
+        loader = _loader_class()(text)
         return _compose(loader, text, filename, diags)
     except _Abort as e:
         diags.error(Span(filename, e.line, e.column), e.code, e.message)
@@ -64,9 +66,13 @@ def compose(text: str, filename: str, diags: Diagnostics) -> nodes.Node | None:
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         parts = [p for p in (e.context, e.problem) if p]
         message = ", ".join(parts) if parts else "invalid YAML"
+        code = "yaml-syntax"
         if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
             message = "a tab cannot indent YAML; use spaces"
-        diags.error(Span(filename, line, column), "yaml-syntax", f"YAML: {message}")
+        elif "maximum nesting depth" in message:
+            # libyaml's own limit can fire before the composer sees that depth.
+            code, message = "yaml-depth", f"nesting is deeper than libyaml allows ({message})"
+        diags.error(Span(filename, line, column), code, f"YAML: {message}")
         return None
     except yaml.YAMLError as e:
         # Reader errors (control characters) carry a character offset, not a mark.
@@ -76,7 +82,8 @@ def compose(text: str, filename: str, diags: Diagnostics) -> nodes.Node | None:
         diags.error(Span(filename, line, column), "yaml-syntax", f"YAML: {reason}")
         return None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:
@@ -160,7 +167,7 @@ def _compose(loader: Any, text: str, filename: str, diags: Diagnostics) -> nodes
                 anchors[frame.anchor] = (frame.node, count - frame.start_count + 1)
             attach(frame.node)
         elif isinstance(ev, yaml.AliasEvent):
-            target = anchors.get(ev.anchor)
+            target = anchors.get(ev.anchor or "")
             if target is None:
                 raise _Abort(
                     line,
@@ -184,8 +191,8 @@ def _compose(loader: Any, text: str, filename: str, diags: Diagnostics) -> nodes
             nxt = loader.peek_event()
         except yaml.YAMLError:
             nxt = None
-        if isinstance(nxt, yaml.DocumentStartEvent):
-            m = nxt.start_mark
+        m = nxt.start_mark if isinstance(nxt, yaml.DocumentStartEvent) else None
+        if m is not None:
             diags.info(
                 Span(filename, m.line + 1, m.column + 1),
                 "yaml-extra-document",
@@ -204,9 +211,7 @@ def _flatten_merges(mapping: nodes.Mapping, filename: str) -> None:
         if isinstance(key, nodes.Scalar) and key.tag == nodes.MERGE:
             if isinstance(value, nodes.Mapping):
                 sources.append(value)
-            elif isinstance(value, nodes.Sequence) and all(
-                isinstance(v, nodes.Mapping) for v in value.items
-            ):
+            elif isinstance(value, nodes.Sequence) and all(isinstance(v, nodes.Mapping) for v in value.items):
                 sources.extend(v for v in value.items if isinstance(v, nodes.Mapping))
             else:
                 raise _Abort(

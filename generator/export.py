@@ -41,7 +41,9 @@ def _json(key: schema.Key) -> dict[str, Any]:
         }
         out = {"type": "array", "items": obj} if key.kind == schema.STRUCT_LIST else obj
     text = key.doc + (f" (deprecated: {key.deprecated})" if key.deprecated else "")
-    out["description"] = (out.get("description", "") + " " + text).strip() if text else out.get("description", "")
+    out["description"] = (
+        (out.get("description", "") + " " + text).strip() if text else out.get("description", "")
+    )
     if key.deprecated:
         out["deprecated"] = True
     return out

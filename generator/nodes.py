@@ -23,7 +23,7 @@ SEQ = "seq"
 
 
 class Scalar:
-    __slots__ = ("tag", "text", "quoted", "line", "column")
+    __slots__ = ("column", "line", "quoted", "tag", "text")
 
     def __init__(self, tag: str, text: str, quoted: bool, line: int, column: int) -> None:
         self.tag = tag
@@ -37,7 +37,7 @@ class Scalar:
 
 
 class Mapping:
-    __slots__ = ("pairs", "line", "column")
+    __slots__ = ("column", "line", "pairs")
 
     def __init__(self, pairs: list[tuple[Node, Node]], line: int, column: int) -> None:
         self.pairs = pairs
@@ -50,7 +50,7 @@ class Mapping:
 
 
 class Sequence:
-    __slots__ = ("items", "line", "column")
+    __slots__ = ("column", "items", "line")
 
     def __init__(self, items: list[Node], line: int, column: int) -> None:
         self.items = items

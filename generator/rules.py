@@ -65,14 +65,16 @@ def check(top: dict[str, Val], diags: Diagnostics) -> None:
                 except DecodeError:
                     span = content.span if content is not None else enc.span
                     diags.error(span, "decode", f'content cannot be decoded as "{enc.value}"')
-        if path is not None and isinstance(path.value, str):
-            if posixpath.dirname(path.value).startswith("/usr"):
-                diags.error(path.span, "read-only", "file cannot be written to a read-only filesystem")
+        if (
+            path is not None
+            and isinstance(path.value, str)
+            and posixpath.dirname(path.value).startswith("/usr")
+        ):
+            diags.error(path.span, "read-only", "file cannot be written to a read-only filesystem")
     coreos = top.get("coreos")
     if coreos is not None and isinstance(coreos.value, dict):
         etcd = coreos.value.get("etcd")
         if etcd is not None and isinstance(etcd.value, dict):
             disc = etcd.value.get("discovery")
-            if disc is not None and isinstance(disc.value, str) and disc.value:
-                if not _URL.match(disc.value):
-                    diags.warning(disc.span, "url", "discovery URL is not valid")
+            if disc is not None and isinstance(disc.value, str) and disc.value and not _URL.match(disc.value):
+                diags.warning(disc.span, "url", "discovery URL is not valid")

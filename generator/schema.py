@@ -91,13 +91,24 @@ _ETCD = _env_keys(
     "verbose:b very_verbose:b very_very_verbose:b",
     {
         k: _ETCD2_ONLY
-        for k in (
-            "advertise_client_urls discovery_fallback discovery_srv discovery_proxy "
-            "election_timeout force_new_cluster heartbeat_interval "
-            "initial_advertise_peer_urls initial_cluster initial_cluster_state "
-            "initial_cluster_token listen_client_urls listen_peer_urls max_snapshots "
-            "max_wals proxy"
-        ).split()
+        for k in [
+            "advertise_client_urls",
+            "discovery_fallback",
+            "discovery_srv",
+            "discovery_proxy",
+            "election_timeout",
+            "force_new_cluster",
+            "heartbeat_interval",
+            "initial_advertise_peer_urls",
+            "initial_cluster",
+            "initial_cluster_state",
+            "initial_cluster_token",
+            "listen_client_urls",
+            "listen_peer_urls",
+            "max_snapshots",
+            "max_wals",
+            "proxy",
+        ]
     },
 )
 

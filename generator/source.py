@@ -81,7 +81,9 @@ def classify(path: str, data: bytes, diags: Diagnostics) -> Document | None:
     if first.startswith(b"#!"):
         argv = first[2:].decode("utf-8", "replace").split()
         if not argv or not argv[0].startswith("/"):
-            diags.error(Span(path, 1, 1), "script", "a script's #! line must name an absolute interpreter path")
+            diags.error(
+                Span(path, 1, 1), "script", "a script's #! line must name an absolute interpreter path"
+            )
             return None
         return Document(path, SCRIPT, interpreter=tuple(argv), compressed=compressed)
     if first.rstrip() == HEADER.encode():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 UNIT_TYPES = frozenset(
-    "service socket device mount automount swap target path timer slice scope".split()
+    ["service", "socket", "device", "mount", "automount", "swap", "target", "path", "timer", "slice", "scope"]
 )
 NETWORK_TYPES = frozenset(("network", "netdev", "link"))
 NAME_MAX = 255

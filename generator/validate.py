@@ -11,7 +11,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Union
 
 from . import nodes, schema, yaml11
@@ -27,7 +27,7 @@ class Val:
     key_span: Span | None = None  # where the key naming this value is, for struct members
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pattern(p: str) -> re.Pattern[str]:
     return re.compile(p)
 

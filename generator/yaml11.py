@@ -11,8 +11,8 @@ import re
 
 from . import nodes
 
-_BOOL_TRUE = frozenset("y Y yes Yes YES true True TRUE on On ON".split())
-_BOOL_FALSE = frozenset("n N no No NO false False FALSE off Off OFF".split())
+_BOOL_TRUE = frozenset(["y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"])
+_BOOL_FALSE = frozenset(["n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"])
 _NULL = frozenset(("", "~", "null", "Null", "NULL"))
 
 _INT = re.compile(

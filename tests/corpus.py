@@ -46,8 +46,13 @@ class Case:
         return self.path.stem
 
     def assertion_count(self) -> int:
-        return len(self.diags) + len(self.files) + len(self.file_has) + len(self.links) + len(self.absent) + (
-            self.exit is not None
+        return (
+            len(self.diags)
+            + len(self.files)
+            + len(self.file_has)
+            + len(self.links)
+            + len(self.absent)
+            + (self.exit is not None)
         )
 
 

@@ -43,7 +43,11 @@ def run_case(case: corpus.Case, tmp: Path) -> tuple[Path, Diagnostics]:
 def test_case(case: corpus.Case, tmp_path: Path) -> None:
     out, diags = run_case(case, tmp_path)
     found = diags.sorted()
-    mine = {(d.span.line, d.span.column, d.severity.label, d.code) for d in found if d.span.file == corpus.USER_PATH}
+    mine = {
+        (d.span.line, d.span.column, d.severity.label, d.code)
+        for d in found
+        if d.span.file == corpus.USER_PATH
+    }
     report = "\n".join(d.format() for d in found)
     assert mine == case.diags, f"diagnostics differ:\n{report}"
     others = [d for d in found if d.span.file != corpus.USER_PATH and d.code != "not-applied"]
@@ -60,7 +64,7 @@ def test_case(case: corpus.Case, tmp_path: Path) -> None:
         assert os.readlink(out / rel) == target
     for rel in case.absent:
         assert not os.path.lexists(out / rel), f"{rel} should not exist"
-    status, problems = sysd.verify(sysd.unit_files(out))
+    problems = sysd.verify(sysd.unit_files(out))
     assert not problems, "systemd-analyze verify:\n" + "\n".join(problems)
 
 
