@@ -54,6 +54,20 @@ class Diagnostic:
         }
 
 
+MESSAGE_MAX = 400
+
+
+def _one_line(message: str) -> str:
+    """Messages quote user text; control characters in it must not break the line."""
+    if message.isprintable() and len(message) <= MESSAGE_MAX:
+        return message
+    out = "".join(
+        ch if ch.isprintable() else {"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(ch, f"\\x{ord(ch):02x}")
+        for ch in message
+    )
+    return out if len(out) <= MESSAGE_MAX else out[: MESSAGE_MAX - 3] + "..."
+
+
 class Diagnostics:
     """An append-only bag; the order of reporting is fixed by sorting at the end."""
 
@@ -61,7 +75,7 @@ class Diagnostics:
         self._items: list[Diagnostic] = []
 
     def add(self, span: Span, severity: Severity, code: str, message: str) -> None:
-        self._items.append(Diagnostic(span, severity, code, message))
+        self._items.append(Diagnostic(span, severity, code, _one_line(message)))
 
     def error(self, span: Span, code: str, message: str) -> None:
         self.add(span, Severity.ERROR, code, message)
