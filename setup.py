@@ -18,7 +18,7 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.9",
-    packages=["ccgen", "ccgen.ext", "ccgen.providers"],
+    packages=["ccgen", "ccgen.apply", "ccgen.ext", "ccgen.providers"],
     package_dir={"ccgen": "generator", "ccgen.ext": "ext", "ccgen.providers": "providers"},
     package_data={"ccgen": ["py.typed"]},
     install_requires=["PyYAML>=5.4"],

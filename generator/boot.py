@@ -11,7 +11,6 @@ import sys
 from . import compile as pipeline
 from .diag import Diagnostics, Severity, Span
 from .log import Log, run_by_systemd
-from .system import InstalledUnits
 from .write import write_plan
 
 NAME = "ccgen"
@@ -36,8 +35,7 @@ def generate(outdir: str, root: str, diags: Diagnostics) -> None:
         )
         return
     inputs = pipeline.default_inputs(root, diags)
-    plan = pipeline.compile_inputs(inputs, InstalledUnits(root), diags)
-    write_plan(plan, outdir)
+    write_plan(pipeline.compile_root(root, inputs, diags, sys.argv[0]), outdir)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from . import model, unitfile
+from . import model, services, subst, unitfile
 from .diag import Diagnostics, Span
 from .validate import Val
 
@@ -116,7 +116,55 @@ def _check_command(unit: model.Unit, diags: Diagnostics) -> None:
         diags.warning(cmd.span, "command", f"{unit.name} is masked, so it cannot be started")
 
 
-def build(path: str, top: dict[str, Val], diags: Diagnostics) -> model.CloudConfig:
+def substitute(val: Val, values: dict[str, str]) -> Val:
+    """The tree with $public_ipv4 and friends replaced in every string value."""
+    v = val.value
+    if isinstance(v, str):
+        new = subst.substitute(v, values)
+        return val if new is v else Val(new, val.span, val.key_span)
+    if isinstance(v, list):
+        return Val([substitute(i, values) for i in v], val.span, val.key_span)
+    if isinstance(v, dict):
+        return Val({k: substitute(i, values) for k, i in v.items()}, val.span, val.key_span)
+    return val
+
+
+def _service_units(coreos: dict[str, Val]) -> list[model.Unit]:
+    """The built-in units the original added for etcd, etcd2, fleet, locksmith and update."""
+    out = []
+    for section, unit in services.UNITS.items():
+        val = coreos.get(section)
+        if val is None or not isinstance(val.value, dict):
+            continue
+        entries = services.settings(section, val.value)
+        if entries:
+            span = val.key_span or val.span
+            text = services.dropin_text(unit, entries)
+            out.append(model.Unit(unit, span, drop_ins=(model.DropIn(services.DROPIN, text, span),)))
+    update = coreos.get("update")
+    if update is not None and isinstance(update.value, dict):
+        strategy = update.value.get("reboot_strategy")
+        if strategy is not None and strategy.value in ("etcd-lock", "reboot", "off"):
+            on = strategy.value != "off"
+            out.append(
+                model.Unit(
+                    "locksmithd.service",
+                    strategy.span,
+                    mask=None if on else model.Field(True, strategy.span),
+                    command=model.Field("restart" if on else "stop", strategy.span),
+                )
+            )
+        if any(update.value.get(k) for k in ("group", "server")):
+            span = update.key_span or update.span
+            out.append(model.Unit("update-engine.service", span, command=model.Field("restart", span)))
+    return out
+
+
+def build(
+    path: str, top: dict[str, Val], diags: Diagnostics, values: dict[str, str] | None = None
+) -> model.CloudConfig:
+    if values is not None:
+        top = {k: substitute(v, values) for k, v in top.items()}
     units: dict[str, model.Unit] = {}
     coreos = top.get("coreos")
     sections = dict(top)
@@ -137,8 +185,16 @@ def build(path: str, top: dict[str, Val], diags: Diagnostics) -> model.CloudConf
                     )
                     unit = earlier.merged_with(unit)
                 units[unit.name] = unit
+        # Like the original, the built-in units come after the listed ones and
+        # override them field by field.
+        for unit in _service_units(coreos.value):
+            earlier = units.get(unit.name)
+            units[unit.name] = unit if earlier is None else earlier.merged_with(unit)
     return model.CloudConfig(path=path, units=tuple(units.values()), sections=sections)
 
 
-def script(path: str, interpreter: tuple[str, ...]) -> model.CloudConfig:
-    return model.CloudConfig(path=path, script=model.Script(path, interpreter, Span(path, 1, 1)))
+def script(path: str, interpreter: tuple[str, ...], data: bytes) -> model.CloudConfig:
+    import hashlib
+
+    digest = hashlib.sha256(data).hexdigest()
+    return model.CloudConfig(path=path, script=model.Script(path, interpreter, Span(path, 1, 1), digest))

@@ -11,7 +11,6 @@ from . import __version__, boot, source
 from . import compile as pipeline
 from .diag import Diagnostics, Severity
 from .plan import File
-from .system import InstalledUnits
 
 NORMAL_DIR = "/run/systemd/generator"
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -55,7 +54,7 @@ def cmd_print(argv: list[str]) -> int:
                     sys.stderr.write(f"{path}: no such file\n")
             else:
                 inputs.append(inp)
-    plan = pipeline.compile_inputs(inputs, InstalledUnits(a.root), diags)
+    plan = pipeline.compile_root(a.root, inputs, diags, sys.argv[0])
     for d in diags.sorted():
         sys.stderr.write(d.format() + "\n")
     out = sys.stdout
@@ -114,9 +113,46 @@ def cmd_schema(argv: list[str]) -> int:
     return EXIT_OK
 
 
+def cmd_apply(argv: list[str]) -> int:
+    from .apply import run
+
+    p = _Parser(prog="ccgen apply", description="Apply files, users, keys, hostname and network.")
+    p.add_argument("--root", default="/", help="apply to the image tree under DIR instead of this system")
+    p.add_argument("--boot", action="store_true", help="read the generator's inputs (OEM config and cache)")
+    p.add_argument("--only", choices=sorted(run.STEPS), help="run one step")
+    p.add_argument("--force", action="store_true", help="apply again what was already applied")
+    p.add_argument("--record-script", metavar="SHA256", help=argparse.SUPPRESS)
+    p.add_argument("userdata", nargs="*", help="cloud-config files to apply")
+    a = p.parse_args(argv)
+    if not a.boot and not a.userdata and not a.record_script:
+        p.error("give USERDATA files, or --boot")
+    diags = Diagnostics()
+    if a.boot:
+        inputs = pipeline.default_inputs(a.root, diags)
+    else:
+        found = [_read_named(path, diags) for path in a.userdata]
+        if any(i is None for i in found):
+            for d in diags.sorted():
+                sys.stderr.write(d.format() + "\n")
+            sys.stderr.write("ccgen apply: cannot read every input\n")
+            return EXIT_USAGE
+        inputs = [i for i in found if i is not None]
+    ctx = run.make_context(a.root, inputs, diags, force=a.force)
+    if a.record_script:
+        ctx.state.record("script:" + a.record_script, a.record_script)
+        return EXIT_OK
+    # At boot the generator already reported every warning; repeat only the errors.
+    worst = Severity.ERROR if a.boot else Severity.INFO
+    for d in diags.sorted():
+        if d.severity >= worst:
+            sys.stderr.write(d.format() + "\n")
+    return run.run(ctx, a.only)
+
+
 USAGE = """usage: ccgen --print [--root DIR] [--oem FILE] [USERDATA ...]
        ccgen validate [--strict] [--format text|json] FILE...
        ccgen schema [--format json|markdown]
+       ccgen apply [--root DIR] [--only STEP] [--force] (--boot | USERDATA ...)
        ccgen generator NORMAL-DIR [EARLY-DIR LATE-DIR]
        ccgen --version
 """
@@ -135,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_validate(args[1:])
         if args[0] == "schema":
             return cmd_schema(args[1:])
+        if args[0] == "apply":
+            return cmd_apply(args[1:])
         if args[0] == "generator":
             return boot.main(args[1:])
         if "--print" in args:

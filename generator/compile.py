@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from . import build, compose, model, render, rules, source, validate
+from . import build, cache, compose, model, render, rules, source, subst, validate
 from .diag import Diagnostics, Span
 from .plan import Plan
 from .system import InstalledUnits
@@ -46,7 +46,33 @@ def default_inputs(root: str, diags: Diagnostics) -> list[Input]:
     return [i for i in found if i is not None]
 
 
-def parse(inp: Input, diags: Diagnostics) -> model.CloudConfig | None:
+def ccgen_path(argv0: str) -> str:
+    """The ccgen command installed beside the running script (generator or CLI)."""
+    candidate = os.path.join(os.path.dirname(os.path.realpath(argv0)), "ccgen")
+    return candidate if os.path.isfile(candidate) and os.access(candidate, os.X_OK) else render.CCGEN
+
+
+def compile_root(root: str, inputs: list[Input], diags: Diagnostics, argv0: str) -> Plan:
+    """What the generator writes for `inputs` on the system (or image) at `root`."""
+    meta = cache.metadata(root)
+    values = subst.known_values(meta, cache.read_env(root, "/etc/environment"))
+    return compile_inputs(
+        inputs,
+        InstalledUnits(root),
+        diags,
+        values,
+        instance=meta.get("INSTANCE_ID", ""),
+        ccgen=ccgen_path(argv0),
+    )
+
+
+def substitution_values(root: str) -> dict[str, str]:
+    """What $public_ipv4 and friends stand for: cached metadata, else /etc/environment."""
+    return subst.known_values(cache.metadata(root), cache.read_env(root, "/etc/environment"))
+
+
+def parse(inp: Input, diags: Diagnostics, values: dict[str, str] | None = None) -> model.CloudConfig | None:
+    """The document's model; `values` for substitution (None: leave variables alone)."""
     doc = source.classify(inp.path, inp.data, diags)
     if doc is None or doc.kind == source.EMPTY:
         return None
@@ -54,13 +80,20 @@ def parse(inp: Input, diags: Diagnostics) -> model.CloudConfig | None:
         if doc.compressed:
             diags.error(Span(inp.path, 1, 1), "script", "a gzip-compressed script cannot be run yet")
             return None
-        return build.script(inp.path, doc.interpreter)
+        return build.script(inp.path, doc.interpreter, inp.data)
     root = compose.compose(doc.text, inp.path, diags)
     top = validate.check(root, inp.path, diags)
     rules.check(top, diags)
-    return build.build(inp.path, top, diags)
+    return build.build(inp.path, top, diags, values)
 
 
-def compile_inputs(inputs: list[Input], installed: InstalledUnits, diags: Diagnostics) -> Plan:
-    configs = [c for c in (parse(i, diags) for i in inputs) if c is not None]
-    return render.render(configs, installed, diags)
+def compile_inputs(
+    inputs: list[Input],
+    installed: InstalledUnits,
+    diags: Diagnostics,
+    values: dict[str, str] | None = None,
+    instance: str = "",
+    ccgen: str = render.CCGEN,
+) -> Plan:
+    configs = [c for c in (parse(i, diags, values or {}) for i in inputs) if c is not None]
+    return render.render(configs, installed, diags, instance=instance, ccgen=ccgen)

@@ -59,6 +59,7 @@ class Script:
     path: str
     interpreter: tuple[str, ...]
     span: Span
+    digest: str  # sha256 of the script, so that each distinct script runs once
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Check a node tree against schema.KEYS and keep only well-typed values.
 
 A value of the wrong type is a warning and is dropped; an unknown key is a
-warning; a value that fails its pattern is an error.  Nothing here stops at
+warning; a value that fails its pattern is an error, and is kept so that the
+step using it can refuse that one item.  Nothing here stops at
 the first problem: every node is visited once and the good values survive.
 """
 
@@ -124,8 +125,8 @@ class _Checker:
                 self.wrong_type(node, label, kind)
                 return None
             if node.text and key.pattern and not _pattern(key.pattern).match(node.text):
+                # Kept, so that what uses it refuses it (a bad mode must not become 0644).
                 self.diags.error(span, "invalid-value", f"invalid value {node.text}")
-                return None
             return Val(node.text, span)
         if kind == schema.BOOL and tag == nodes.BOOL:
             return Val(yaml11.to_bool(node.text), span)

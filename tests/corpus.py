@@ -3,15 +3,16 @@
 Assertions (one per line, anywhere in the file):
 
     ## oem: NAME                      use tests/cases/oem/NAME.yml as the OEM config
-    ## installed: PATH :: TEXT        a file on the test system before the run (\\n for newlines)
+    ## installed: PATH :: TEXT        a file on the test system before the run
     ## diag: LINE:COL SEVERITY CODE   a diagnostic for this file; the set must match exactly
     ## file: PATH                     the generator wrote this regular file
-    ## file-has: PATH :: TEXT         ... and it contains TEXT (\\n for newlines)
+    ## file-has: PATH :: TEXT         ... and it contains TEXT
     ## link: PATH -> TARGET           the generator wrote this symlink
     ## absent: PATH                   the generator did not write PATH
     ## exit: N                        the generator's exit status
 
-PATHs are relative to the generator's normal directory.  A case without a
+In TEXT, \\n is a newline and \\\\ a backslash.  PATHs are relative to the
+generator's normal directory.  A case without a
 `## diag:` line expects no diagnostics at all for its own file.
 """
 
@@ -57,7 +58,8 @@ class Case:
 
 
 def _unescape(text: str) -> str:
-    return text.replace("\\n", "\n")
+    """\\n is a newline and \\\\ a backslash; every other character stands for itself."""
+    return re.sub(r"\\([\\n])", lambda m: "\n" if m.group(1) == "n" else "\\", text)
 
 
 def load(path: Path) -> Case:

@@ -42,6 +42,8 @@ def run_generator(args: list[str], env: dict[str, str]) -> subprocess.CompletedP
 
 def test_systemd_analyze_runs_the_generator(tmp_path: Path) -> None:
     root = helpers.example_root(tmp_path / "root")
+    with (root / "var/lib/ccgen/user-data").open("a") as f:
+        f.write("bogus_key: 1\n")
     (tmp_path / "kmsg").touch()  # the real device always exists; ccgen never creates it
     env = {
         "SYSTEMD_GENERATOR_PATH": str(gens_dir(tmp_path)),
@@ -61,7 +63,7 @@ def test_systemd_analyze_runs_the_generator(tmp_path: Path) -> None:
     # systemd ran it as PID 1 would, so it logged to "kmsg" as ccgen[PID] with priorities.
     records = (tmp_path / "kmsg").read_text().splitlines()
     assert records and all(r.startswith(("<28>ccgen[", "<30>ccgen[")) for r in records), records
-    assert any("hostname is checked but not applied" in r for r in records)
+    assert any('user-data:55:1: warning: unrecognized key "bogus_key"' in r for r in records), records
 
 
 def test_systemd_sees_what_the_generator_wrote(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""The runtime steps: what the generated ccgen-apply.service does to the system."""

@@ -1,0 +1,123 @@
+"""SSH keys: ccgen's keys kept apart from keys added by hand, in a layout stock OpenSSH reads.
+
+On a system with CoreOS's layout (update-ssh-keys installed, or the user already
+has ~/.ssh/authorized_keys.d/), ccgen's keys are the set authorized_keys.d/ccgen
+and authorized_keys is rebuilt from all sets, as update-ssh-keys does.  Elsewhere
+they are a marked block inside ~/.ssh/authorized_keys; every line outside the
+block is kept as it was.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..validate import Val
+from . import accounts
+from .context import Context, StepError
+from .fs import Owner, UnsafePath
+from .state import digest
+
+SET_NAME = "ccgen"
+BEGIN = "# BEGIN ccgen: keys from cloud-config; lines up to END are replaced on change"
+END = "# END ccgen"
+UPDATE_SSH_KEYS = ("/usr/bin/update-ssh-keys", "/usr/sbin/update-ssh-keys")
+
+
+def _strings(val: Val | None) -> list[str]:
+    if val is None or not isinstance(val.value, list):
+        return []
+    return [i.value.strip() for i in val.value if isinstance(i.value, str) and i.value.strip()]
+
+
+def wanted_keys(ctx: Context) -> dict[str, list[str]]:
+    """user -> keys: users[].ssh_authorized_keys, then the top level and metadata for core."""
+    out: dict[str, list[str]] = {}
+    for val in ctx.sections.get("users", []):
+        for item in val.value if isinstance(val.value, list) else []:
+            if isinstance(item.value, dict):
+                name = item.value.get("name")
+                if name is not None and isinstance(name.value, str) and name.value:
+                    out.setdefault(name.value, []).extend(_strings(item.value.get("ssh_authorized_keys")))
+    core = out.setdefault("core", [])
+    for val in ctx.sections.get("ssh_authorized_keys", []):
+        core.extend(_strings(val))
+    core.extend(k.strip() for k in ctx.ssh_keys if k.strip())
+    # One line per key: a newline inside a "key" must not smuggle in a second entry.
+    return {
+        u: list(dict.fromkeys(k.replace("\n", " ").replace("\r", " ") for k in keys))
+        for u, keys in out.items()
+        if keys
+    }
+
+
+def replace_block(existing: str, keys: list[str]) -> str:
+    lines = existing.splitlines()
+    kept: list[str] = []
+    inside = False
+    for line in lines:
+        if line == BEGIN:
+            inside = True
+        elif line == END and inside:
+            inside = False
+        elif not inside:
+            kept.append(line)
+    block = [BEGIN, *keys, END] if keys else []
+    return "".join(line + "\n" for line in kept + block)
+
+
+def _read_own(ctx: Context, path: str, owner: Owner) -> str:
+    """A file in the user's ~/.ssh; a hard link or someone else's file is refused."""
+    data = ctx.root.read(path, owners=frozenset((owner.uid, 0)))
+    return (data or b"").decode("utf-8", "replace")
+
+
+def uses_keys_d(ctx: Context, home: str) -> bool:
+    return any(ctx.root.exists(p) for p in UPDATE_SSH_KEYS) or ctx.root.exists(
+        f"{home}/.ssh/authorized_keys.d"
+    )
+
+
+def install(ctx: Context, user: str, keys: list[str]) -> None:
+    acct = accounts.user(ctx.root, user)
+    if acct is None:
+        raise StepError(f"user {user} does not exist (create it under users:)")
+    owner = Owner(acct.uid, acct.gid)
+    ssh = f"{acct.home.rstrip('/')}/.ssh"
+    body = "".join(k + "\n" for k in keys).encode()
+    try:
+        ctx.root.mkdir(ssh, 0o700, owner)
+        if uses_keys_d(ctx, acct.home):
+            ctx.root.mkdir(f"{ssh}/authorized_keys.d", 0o700, owner)
+            ctx.root.write(f"{ssh}/authorized_keys.d/{SET_NAME}", body, mode=0o600, owner=owner)
+            parts = ["# auto-generated from authorized_keys.d by ccgen\n"]
+            keys_d = ctx.root.host(f"{ssh}/authorized_keys.d")
+            for name in sorted(os.listdir(keys_d)):
+                parts.append(_read_own(ctx, f"{ssh}/authorized_keys.d/{name}", owner))
+            ctx.root.write(f"{ssh}/authorized_keys", "".join(parts).encode(), mode=0o600, owner=owner)
+        else:
+            old = _read_own(ctx, f"{ssh}/authorized_keys", owner)
+            ctx.root.write(
+                f"{ssh}/authorized_keys", replace_block(old, keys).encode(), mode=0o600, owner=owner
+            )
+    except UnsafePath as e:
+        raise StepError(f"{ssh}: {e.strerror}") from None
+    except OSError as e:
+        raise StepError(f"{ssh}: {e.strerror or e}") from None
+
+
+def step_keys(ctx: Context) -> None:
+    failures = []
+    for user, keys in wanted_keys(ctx).items():
+        identity, item = f"keys:{user}", digest(keys)
+        if not ctx.state.needed(identity, item):
+            continue
+        try:
+            install(ctx, user, keys)
+        except StepError as e:
+            ctx.say(f"keys: error: {e}")
+            failures.append(user)
+            continue
+        ctx.state.record(identity, item)
+        ctx.say(f"keys: {len(keys)} key(s) for {user}")
+    if failures:
+        raise StepError(f"keys not installed for: {', '.join(failures)}")

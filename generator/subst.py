@@ -1,0 +1,37 @@
+"""$public_ipv4 and friends, replaced in string values after parsing.
+
+The original replaced them in the raw text before YAML parsing, so an escape
+inside a double-quoted string could break the document.  ccgen replaces them
+in each parsed string value instead: positions stay right and the YAML is
+never altered.  The rules are otherwise the original's: a backslash right
+before the `$` keeps the variable literally (and is removed), there is no
+word boundary, and an unknown value is the empty string.  Two adjacent
+variables are both replaced (the original replaced only the first).
+"""
+
+from __future__ import annotations
+
+import re
+
+# variable -> (metadata key, /etc/environment fallback)
+VARIABLES = {
+    "public_ipv4": ("PUBLIC_IPV4", "COREOS_PUBLIC_IPV4"),
+    "private_ipv4": ("LOCAL_IPV4", "COREOS_PRIVATE_IPV4"),
+    "public_ipv6": ("PUBLIC_IPV6", "COREOS_PUBLIC_IPV6"),
+    "private_ipv6": ("LOCAL_IPV6", "COREOS_PRIVATE_IPV6"),
+}
+_PATTERN = re.compile(r"(\\?)\$(" + "|".join(VARIABLES) + ")")
+
+
+def known_values(metadata: dict[str, str], environment: dict[str, str]) -> dict[str, str]:
+    return {var: metadata.get(meta) or environment.get(env, "") for var, (meta, env) in VARIABLES.items()}
+
+
+def substitute(text: str, values: dict[str, str]) -> str:
+    if "$" not in text:
+        return text
+
+    def repl(m: re.Match[str]) -> str:
+        return "$" + m.group(2) if m.group(1) else values.get(m.group(2), "")
+
+    return _PATTERN.sub(repl, text)

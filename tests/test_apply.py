@@ -1,0 +1,423 @@
+"""ccgen apply --root: every step against a temporary image tree."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from . import helpers
+
+PASSWD = "root:x:0:0:root:/root:/bin/bash\ncore:x:500:500:Core:/home/core:/bin/bash\n"
+GROUP = "root:x:0:\ncore:x:500:\nwheel:x:10:\nsystemd-network:x:101:\n"
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    r = helpers.make_root(
+        tmp_path / "root",
+        {
+            "/etc/passwd": PASSWD,
+            "/etc/group": GROUP,
+            "/etc/shadow": "root:*:19000:0:99999:7:::\ncore:*:19000:0:99999:7:::\n",
+            "/etc/gshadow": "root:*::\ncore:!::\nwheel:!::\nsystemd-network:!::\n",
+            "/etc/login.defs": Path("/etc/login.defs").read_text()
+            if Path("/etc/login.defs").exists()
+            else "",
+        },
+    )
+    (r / "home/core").mkdir(parents=True)
+    os.chown(r / "home/core", 500, 500)
+    return r
+
+
+def apply(root: Path, config: str, *args: str) -> subprocess.CompletedProcess[str]:
+    cfg = root.parent / "config.yml"
+    cfg.write_text("#cloud-config\n" + config)
+    return subprocess.run(
+        [str(helpers.installed_script("ccgen")), "apply", "--root", str(root), *args, str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def mode(p: Path) -> int:
+    return stat.S_IMODE(p.lstat().st_mode)
+
+
+# write_files
+
+
+def test_files_encodings_modes_owners(root: Path) -> None:
+    gz_b64 = base64.b64encode(gzip.compress(b"zipped\n")).decode()
+    raw_gz = base64.b64encode(gzip.compress(b"binary gz\n")).decode()
+    config = f"""write_files:
+  - path: /etc/plain.conf
+    content: "plain\\n"
+  - path: /etc/app/deep/b64.conf
+    encoding: base64
+    content: {base64.b64encode(b"hello b64").decode()}
+    permissions: "0600"
+    owner: core:wheel
+  - path: /etc/gz.conf
+    encoding: gz+b64
+    content: {gz_b64}
+    permissions: 0640
+  - path: /etc/bin.gz
+    encoding: gzip
+    content: !!binary {raw_gz}
+  - path: /etc/numeric
+    owner: "500"
+    content: x
+"""
+    proc = apply(root, config)
+    assert proc.returncode == 0, proc.stderr
+    assert (root / "etc/plain.conf").read_text() == "plain\n" and mode(root / "etc/plain.conf") == 0o644
+    b64 = root / "etc/app/deep/b64.conf"
+    assert b64.read_bytes() == b"hello b64" and mode(b64) == 0o600
+    assert (b64.stat().st_uid, b64.stat().st_gid) == (500, 10)
+    assert mode(root / "etc/app") == 0o755 and mode(root / "etc/app/deep") == 0o755
+    assert (root / "etc/gz.conf").read_bytes() == b"zipped\n" and mode(root / "etc/gz.conf") == 0o640
+    assert (root / "etc/bin.gz").read_bytes() == b"binary gz\n"
+    assert (root / "etc/numeric").stat().st_uid == 500
+
+
+def test_a_bad_file_does_not_stop_the_others(root: Path) -> None:
+    config = """write_files:
+  - path: /etc/bad-encoding
+    encoding: base64
+    content: "!!! not base64"
+  - path: /etc/bad-mode
+    permissions: "0999"
+    content: secret
+  - path: /etc/unknown-owner
+    owner: nobody-here
+    content: x
+  - path: /etc/good
+    content: fine
+"""
+    proc = apply(root, config)
+    assert proc.returncode == 1
+    assert (root / "etc/good").read_text() == "fine"
+    for name in ("bad-encoding", "bad-mode", "unknown-owner"):
+        assert not (root / "etc" / name).exists()
+        assert f"/etc/{name}" in proc.stderr
+    assert "files: error" in proc.stderr
+
+
+def test_dotdot_stays_inside_the_root(root: Path) -> None:
+    proc = apply(root, "write_files:\n  - path: /../../../etc/escaped\n    content: x\n")
+    assert proc.returncode == 0, proc.stderr
+    assert (root / "etc/escaped").exists()
+    assert not (root.parent.parent / "etc/escaped").exists()
+
+
+def test_symlink_planted_by_a_user_is_not_followed(root: Path, tmp_path: Path) -> None:
+    target = tmp_path / "outside"
+    target.mkdir()
+    (root / "home/core/docs").symlink_to(target)
+    os.lchown(root / "home/core/docs", 500, 500)
+    (root / "home/core/link").symlink_to(target / "victim")
+    os.lchown(root / "home/core/link", 500, 500)
+    config = """write_files:
+  - path: /home/core/docs/file
+    content: through a user's symlink
+  - path: /home/core/link
+    content: replaces the link itself
+"""
+    proc = apply(root, config)
+    assert proc.returncode == 1
+    assert "not owned by root" in proc.stderr
+    assert list(target.iterdir()) == []
+    # The final component is replaced, never written through.
+    assert not (root / "home/core/link").is_symlink()
+    assert (root / "home/core/link").read_text() == "replaces the link itself"
+
+
+def test_root_owned_symlinks_are_followed_inside_the_root(root: Path) -> None:
+    (root / "usr/lib").mkdir(parents=True)
+    (root / "lib").symlink_to("/usr/lib")  # usrmerge: absolute, resolved under the root
+    proc = apply(root, "write_files:\n  - path: /lib/x.conf\n    content: y\n")
+    assert proc.returncode == 0, proc.stderr
+    assert (root / "usr/lib/x.conf").read_text() == "y"
+
+
+def test_huge_file(root: Path) -> None:
+    big = base64.b64encode(gzip.compress(b"a" * (8 * 1024 * 1024))).decode()
+    proc = apply(root, f"write_files:\n  - path: /var/big\n    encoding: gz+b64\n    content: {big}\n")
+    assert proc.returncode == 0, proc.stderr
+    assert (root / "var/big").stat().st_size == 8 * 1024 * 1024
+
+
+def test_applied_once(root: Path) -> None:
+    config = "write_files:\n  - path: /etc/once\n    content: first\n"
+    assert apply(root, config).returncode == 0
+    (root / "etc/once").unlink()
+    assert apply(root, config).returncode == 0
+    assert not (root / "etc/once").exists(), "a file deleted on purpose came back"
+    assert apply(root, config, "--force").returncode == 0
+    assert (root / "etc/once").read_text() == "first"
+    (root / "etc/once").unlink()
+    assert apply(root, config.replace("first", "second")).returncode == 0
+    assert (root / "etc/once").read_text() == "second"
+    (root / "etc/once").unlink()
+    helpers.make_root(root, {"/var/lib/ccgen/metadata": "INSTANCE_ID=i-new\n"})
+    assert apply(root, config.replace("first", "second")).returncode == 0
+    assert (root / "etc/once").exists(), "a new instance applies again"
+    state = root / "var/lib/ccgen/applied"
+    assert mode(state) == 0o700 and all(mode(p) == 0o600 for p in state.iterdir())
+
+
+# users and keys
+
+
+def test_users_created_and_updated(root: Path) -> None:
+    config = """users:
+  - name: alice
+    gecos: Alice "the" Admin
+    groups: [wheel, nosuchgroup]
+    shell: /bin/sh
+    passwd: $6$salt$hash
+    homedir: /home/alice
+"""
+    proc = apply(root, config)
+    assert proc.returncode == 0, proc.stderr
+    passwd = (root / "etc/passwd").read_text()
+    line = next(ln for ln in passwd.splitlines() if ln.startswith("alice:"))
+    assert line.split(":")[4] == 'Alice "the" Admin' and line.endswith(":/home/alice:/bin/sh")
+    assert "alice" in next(
+        ln for ln in (root / "etc/group").read_text().splitlines() if ln.startswith("wheel:")
+    )
+    assert "alice:$6$salt$hash:" in (root / "etc/shadow").read_text()
+    assert "group nosuchgroup does not exist" in proc.stderr
+    assert (root / "home/alice").is_dir()
+    # Not re-created on the next boot, and an update changes what may change.
+    proc = apply(root, config.replace("/bin/sh", "/bin/bash").replace("$6$salt$hash", "$6$new$hash"))
+    assert proc.returncode == 0, proc.stderr
+    assert [ln for ln in (root / "etc/passwd").read_text().splitlines() if ln.startswith("alice:")] == [
+        'alice:x:1000:1000:Alice "the" Admin:/home/alice:/bin/bash'
+    ]
+    assert "alice:$6$new$hash:" in (root / "etc/shadow").read_text()
+    assert "homedir only apply when a user is created" in proc.stderr
+
+
+def test_bad_user_name_is_skipped(root: Path) -> None:
+    proc = apply(root, "users:\n  - name: '../evil'\n  - name: bob\n")
+    assert proc.returncode == 1
+    assert "bob:" in (root / "etc/passwd").read_text()
+
+
+def test_keys_debian_layout_keeps_hand_added_keys(root: Path) -> None:
+    ssh = root / "home/core/.ssh"
+    ssh.mkdir(mode=0o700)
+    os.chown(ssh, 500, 500)
+    (ssh / "authorized_keys").write_text("ssh-ed25519 AAAAhand added@laptop\n")
+    os.chown(ssh / "authorized_keys", 500, 500)
+    helpers.make_root(root, {"/var/lib/ccgen/ssh-keys": "ssh-rsa AAAAmeta metadata@ec2\n"})
+    proc = apply(root, "ssh_authorized_keys:\n  - ssh-ed25519 AAAAone one@x\n")
+    assert proc.returncode == 0, proc.stderr
+    text = (ssh / "authorized_keys").read_text()
+    assert text.startswith("ssh-ed25519 AAAAhand added@laptop\n")
+    assert "ssh-ed25519 AAAAone one@x\nssh-rsa AAAAmeta metadata@ec2\n# END ccgen" in text
+    # A changed config replaces only ccgen's block.
+    proc = apply(root, "ssh_authorized_keys:\n  - ssh-ed25519 AAAAtwo two@x\n")
+    text = (ssh / "authorized_keys").read_text()
+    assert "AAAAhand" in text and "AAAAtwo" in text and "AAAAone" not in text
+    st = (ssh / "authorized_keys").stat()
+    assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (0o600, 500, 500)
+    assert (mode(ssh), ssh.stat().st_uid) == (0o700, 500)
+
+
+def test_keys_coreos_layout(root: Path) -> None:
+    helpers.make_root(root, {"/usr/bin/update-ssh-keys": "#!/bin/sh\n"})
+    keys_d = root / "home/core/.ssh/authorized_keys.d"
+    keys_d.mkdir(parents=True)
+    for p in (keys_d.parent, keys_d):
+        os.chown(p, 500, 500)
+    (keys_d / "other").write_text("ssh-ed25519 AAAAother\n")
+    os.chown(keys_d / "other", 500, 500)
+    proc = apply(root, "users:\n  - name: core\n    ssh-authorized-keys: [ssh-ed25519 AAAAmine]\n")
+    assert proc.returncode == 0, proc.stderr
+    assert (keys_d / "ccgen").read_text() == "ssh-ed25519 AAAAmine\n"
+    merged = (keys_d.parent / "authorized_keys").read_text()
+    assert "AAAAmine" in merged and "AAAAother" in merged
+
+
+def test_keys_refuse_planted_links(root: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("root-only secret\n")
+    ssh = root / "home/core/.ssh"
+    ssh.mkdir(mode=0o700)
+    os.chown(ssh, 500, 500)
+    os.link(secret, ssh / "authorized_keys")  # a hard link to a file core cannot read
+    proc = apply(root, "ssh_authorized_keys: [ssh-ed25519 AAAAx]\n")
+    assert proc.returncode == 1 and "not a plain file of its owner" in proc.stderr
+    # Left alone: still the same inode, nothing copied out of it or into it.
+    assert (ssh / "authorized_keys").stat().st_ino == secret.stat().st_ino
+    assert secret.read_text() == "root-only secret\n"
+    (ssh / "authorized_keys").unlink()
+    ssh.rmdir()
+    (root / "home/core/.ssh").symlink_to(tmp_path)
+    os.lchown(root / "home/core/.ssh", 500, 500)
+    proc = apply(root, "ssh_authorized_keys: [ssh-ed25519 AAAAy]\n")
+    assert proc.returncode == 1 and not (tmp_path / "authorized_keys").exists()
+
+
+def test_keys_for_a_missing_user(root: Path) -> None:
+    (root / "etc/passwd").write_text(PASSWD.replace("core:", "notcore:"))
+    proc = apply(
+        root, "ssh_authorized_keys: [ssh-ed25519 AAAAk]\nwrite_files: [{path: /etc/f, content: x}]\n"
+    )
+    assert proc.returncode == 1 and "user core does not exist" in proc.stderr
+    assert (root / "etc/f").exists()
+
+
+# identity files
+
+
+def test_hostname_and_hosts(root: Path) -> None:
+    proc = apply(root, "hostname: web-1.example.com\nmanage_etc_hosts: localhost\n")
+    assert proc.returncode == 0, proc.stderr
+    assert (root / "etc/hostname").read_text() == "web-1.example.com\n"
+    hosts = (root / "etc/hosts").read_text()
+    assert hosts.startswith("127.0.0.1 web-1.example.com web-1 localhost\n") and "::1" in hosts
+
+
+def test_metadata_hostname_when_config_has_none(root: Path) -> None:
+    helpers.make_root(root, {"/var/lib/ccgen/metadata": "HOSTNAME=ip-10-0-0-1.ec2.internal\n"})
+    assert apply(root, "{}\n").returncode == 0
+    assert (root / "etc/hostname").read_text() == "ip-10-0-0-1.ec2.internal\n"
+
+
+def test_bad_hostname_and_hosts_value(root: Path) -> None:
+    proc = apply(
+        root, "hostname: 'bad name!'\nmanage_etc_hosts: 'true'\nwrite_files: [{path: /etc/ok, content: x}]\n"
+    )
+    assert proc.returncode == 1
+    assert "not a valid hostname" in proc.stderr and 'supports only "localhost"' in proc.stderr
+    assert (root / "etc/ok").exists() and not (root / "etc/hostname").exists()
+
+
+def test_oem_release_and_update_conf(root: Path) -> None:
+    helpers.make_root(root, {"/usr/share/coreos/update.conf": "GROUP=stable\nGROUPS_EXTRA=keep\n"})
+    config = """coreos:
+  oem:
+    id: example
+    name: Example "Cloud"
+    version-id: 1.2
+    home-url: https://example.invalid/
+  update:
+    reboot-strategy: etcd-lock
+    server: https://update.example.invalid/
+"""
+    proc = apply(root, config)
+    assert proc.returncode == 0, proc.stderr
+    assert (root / "etc/oem-release").read_text() == (
+        'ID=example\nVERSION_ID=1.2\nNAME="Example \\"Cloud\\""\nHOME_URL="https://example.invalid/"\n'
+        'BUG_REPORT_URL=""\n'
+    )
+    assert (root / "etc/coreos/update.conf").read_text() == (
+        "GROUP=stable\nGROUPS_EXTRA=keep\nREBOOT_STRATEGY=etcd-lock\nSERVER=https://update.example.invalid/\n"
+    )
+
+
+def test_environment_merge_and_substitution(root: Path) -> None:
+    helpers.make_root(
+        root,
+        {
+            "/var/lib/ccgen/metadata": "LOCAL_IPV4=10.0.0.5\nPUBLIC_IPV4=203.0.113.9\n",
+            "/etc/environment": "PATH=/usr/bin\nCOREOS_PRIVATE_IPV4=1.1.1.1",
+        },
+    )
+    config = r"""write_files:
+  - path: /etc/addr
+    content: '$private_ipv4 $public_ipv4x \$private_ipv4 [$public_ipv6] $private_ipv4$private_ipv4'
+  - path: /etc/quoted
+    content: "\\$private_ipv4 in a double-quoted YAML string"
+"""
+    proc = apply(root, config)
+    assert proc.returncode == 0, proc.stderr
+    assert (root / "etc/addr").read_text() == "10.0.0.5 203.0.113.9x $private_ipv4 [] 10.0.0.510.0.0.5"
+    assert (root / "etc/quoted").read_text() == "$private_ipv4 in a double-quoted YAML string"
+    assert (root / "etc/environment").read_text() == (
+        "PATH=/usr/bin\nCOREOS_PRIVATE_IPV4=10.0.0.5\nCOREOS_PUBLIC_IPV4=203.0.113.9\n"
+    )
+
+
+# runtime files
+
+
+def test_flannel_secrets_and_network(root: Path) -> None:
+    config = """coreos:
+  flannel:
+    etcd-endpoints: http://127.0.0.1:2379
+    etcd-password: 'p"a$s'
+  etcd2:
+    name: node1
+    etcd_password: not-used-by-etcd2
+  locksmith:
+    etcd_password: 's3cr%t "q" \\ $x'
+  units:
+    - name: 10-eth0.network
+      content: "[Match]\\nName=eth0\\n[Network]\\nDHCP=yes\\n"
+    - name: wg0.netdev
+      content: "[NetDev]\\nName=wg0\\nKind=wireguard\\n[WireGuard]\\nPrivateKey=abc\\n"
+    - name: 20-old.link
+      mask: true
+"""
+    proc = apply(root, config)
+    assert proc.returncode == 0, proc.stderr
+    flannel = root / "run/flannel/options.env"
+    assert flannel.read_text() == (
+        'FLANNELD_ETCD_ENDPOINTS="http://127.0.0.1:2379"\nFLANNELD_ETCD_PASSWORD="p\\"a\\$s"\n'
+    )
+    assert mode(flannel) == 0o600
+    secrets = root / "run/ccgen/env/locksmithd.service.env"
+    assert (
+        secrets.read_text() == 'LOCKSMITHD_ETCD_PASSWORD="s3cr%t \\"q\\" \\\\ \\$x"\n'
+        and mode(secrets) == 0o600
+    )
+    net = root / "run/systemd/network"
+    assert (net / "10-eth0.network").read_text().startswith("[Match]") and mode(
+        net / "10-eth0.network"
+    ) == 0o644
+    assert mode(net / "wg0.netdev") == 0o640 and (net / "wg0.netdev").stat().st_gid == 101
+    assert os.readlink(net / "20-old.link") == "/dev/null"
+
+
+def test_only_one_step(root: Path) -> None:
+    proc = apply(root, "hostname: h1\nwrite_files: [{path: /etc/f, content: x}]\n", "--only", "files")
+    assert proc.returncode == 0, proc.stderr
+    assert (root / "etc/f").exists() and not (root / "etc/hostname").exists()
+
+
+def test_boot_reads_the_generator_inputs(root: Path) -> None:
+    helpers.make_root(
+        root,
+        {
+            "/usr/share/oem/cloud-config.yml": "#cloud-config\nwrite_files: [{path: /etc/oem, content: o}]\n",
+            "/var/lib/ccgen/user-data": "#cloud-config\nhostname: from-user\n",
+        },
+    )
+    proc = subprocess.run(
+        [str(helpers.installed_script("ccgen")), "apply", "--root", str(root), "--boot"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (root / "etc/oem").read_text() == "o"
+    assert (root / "etc/hostname").read_text() == "from-user\n"
+
+
+def test_apply_usage() -> None:
+    proc = subprocess.run(
+        [str(helpers.installed_script("ccgen")), "apply"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2
