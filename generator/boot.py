@@ -34,8 +34,8 @@ def generate(outdir: str, root: str, diags: Diagnostics) -> None:
             "ccgen.enable=0 on the kernel command line; nothing generated",
         )
         return
-    inputs = pipeline.default_inputs(root, diags)
-    write_plan(pipeline.compile_root(root, inputs, diags, sys.argv[0]), outdir)
+    inputs, meta = pipeline.usable_inputs(root, diags)
+    write_plan(pipeline.compile_root(root, inputs, meta, diags, sys.argv[0], dict(os.environ)), outdir)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -57,3 +57,34 @@ def marker(instance: str, identity: str) -> str:
     import hashlib
 
     return hashlib.sha256(f"{instance}\0{identity}".encode()).hexdigest()[:40]
+
+
+DMI_KEYS = ("/sys/class/dmi/id/product_uuid", "/sys/class/dmi/id/board_asset_tag")
+
+
+def machine_key(root: str) -> str:
+    """What tells this machine from a clone of its image: the hypervisor's DMI identity."""
+    for path in DMI_KEYS:
+        try:
+            with open(os.path.join(root, path.lstrip("/")), encoding="ascii", errors="replace") as f:
+                value = f.read(256).strip()
+        except OSError:
+            continue
+        if value and value.lower() not in ("not specified", "none", "default string"):
+            return value
+    return ""
+
+
+def belongs_here(root: str, meta: dict[str, str]) -> bool:
+    """False when the cache was fetched on another machine (a cloned image)."""
+    recorded = meta.get("MACHINE_KEY", "")
+    return not recorded or recorded == machine_key(root) or not machine_key(root)
+
+
+def read_bytes(root: str, path: str) -> bytes:
+    """A cache file's bytes (the cache's own links are followed), or b"" when missing."""
+    try:
+        with open(os.path.join(root, path.lstrip("/")), "rb") as f:
+            return f.read(16 * 1024 * 1024)
+    except OSError:
+        return b""

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from . import __version__, boot, source
+from . import __version__, boot, cache, source
 from . import compile as pipeline
 from .diag import Diagnostics, Severity
 from .plan import File
@@ -38,8 +38,9 @@ def cmd_print(argv: list[str]) -> int:
     a = p.parse_args(argv)
     diags = Diagnostics()
     unreadable = False
+    meta = cache.metadata(a.root)
     if a.oem is None and not a.userdata:
-        inputs = pipeline.default_inputs(a.root, diags)
+        inputs, meta = pipeline.usable_inputs(a.root, diags)
     else:
         named = [a.oem] if a.oem else []
         inputs = []
@@ -54,7 +55,7 @@ def cmd_print(argv: list[str]) -> int:
                     sys.stderr.write(f"{path}: no such file\n")
             else:
                 inputs.append(inp)
-    plan = pipeline.compile_root(a.root, inputs, diags, sys.argv[0])
+    plan = pipeline.compile_root(a.root, inputs, meta, diags, sys.argv[0], dict(os.environ))
     for d in diags.sorted():
         sys.stderr.write(d.format() + "\n")
     out = sys.stdout
@@ -127,8 +128,9 @@ def cmd_apply(argv: list[str]) -> int:
     if not a.boot and not a.userdata and not a.record_script:
         p.error("give USERDATA files, or --boot")
     diags = Diagnostics()
+    meta = cache.metadata(a.root)
     if a.boot:
-        inputs = pipeline.default_inputs(a.root, diags)
+        inputs, meta = pipeline.usable_inputs(a.root, diags)
     else:
         found = [_read_named(path, diags) for path in a.userdata]
         if any(i is None for i in found):
@@ -137,7 +139,7 @@ def cmd_apply(argv: list[str]) -> int:
             sys.stderr.write("ccgen apply: cannot read every input\n")
             return EXIT_USAGE
         inputs = [i for i in found if i is not None]
-    ctx = run.make_context(a.root, inputs, diags, force=a.force)
+    ctx = run.make_context(a.root, inputs, meta, diags, force=a.force)
     if a.record_script:
         ctx.state.record("script:" + a.record_script, a.record_script)
         return EXIT_OK
@@ -149,10 +151,21 @@ def cmd_apply(argv: list[str]) -> int:
     return run.run(ctx, a.only)
 
 
+def cmd_check_inputs(argv: list[str]) -> int:
+    from . import rerun
+
+    p = _Parser(prog="ccgen check-inputs", description="Compile again if the inputs changed.")
+    p.add_argument("--expect", required=True, help="the digest the generator recorded")
+    a = p.parse_args(argv)
+    return rerun.check_inputs(a.expect, os.environ.get("CCGEN_ROOT") or "/")
+
+
 USAGE = """usage: ccgen --print [--root DIR] [--oem FILE] [USERDATA ...]
        ccgen validate [--strict] [--format text|json] FILE...
        ccgen schema [--format json|markdown]
        ccgen apply [--root DIR] [--only STEP] [--force] (--boot | USERDATA ...)
+       ccgen fetch ec2 [--endpoint URL] [--deadline S] [--cache-dir DIR] [--reload]
+       ccgen fetch configdrive [--source DIR] [--cache-dir DIR] [--reload]
        ccgen generator NORMAL-DIR [EARLY-DIR LATE-DIR]
        ccgen --version
 """
@@ -173,6 +186,12 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_schema(args[1:])
         if args[0] == "apply":
             return cmd_apply(args[1:])
+        if args[0] == "fetch":
+            from ccgen.providers import fetch
+
+            return fetch.main(args[1:])
+        if args[0] == "check-inputs":
+            return cmd_check_inputs(args[1:])
         if args[0] == "generator":
             return boot.main(args[1:])
         if "--print" in args:

@@ -52,18 +52,62 @@ def ccgen_path(argv0: str) -> str:
     return candidate if os.path.isfile(candidate) and os.access(candidate, os.X_OK) else render.CCGEN
 
 
-def compile_root(root: str, inputs: list[Input], diags: Diagnostics, argv0: str) -> Plan:
-    """What the generator writes for `inputs` on the system (or image) at `root`."""
+def inputs_digest(inputs: list[Input]) -> str:
+    """What the generator saw, so a later check can tell whether a mount changed it."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for inp in inputs:
+        h.update(inp.path.encode() + b"\0" + hashlib.sha256(inp.data).digest())
+    return h.hexdigest()[:32]
+
+
+def usable_inputs(root: str, diags: Diagnostics) -> tuple[list[Input], dict[str, str]]:
+    """The inputs and cached metadata, without a cache fetched on another machine."""
+    inputs = default_inputs(root, diags)
     meta = cache.metadata(root)
+    if not cache.belongs_here(root, meta):
+        diags.info(
+            Span(cache.METADATA, 1, 1),
+            "cache-foreign",
+            "the cache was fetched on another machine (a cloned image); ignored until the next fetch",
+        )
+        inputs = [i for i in inputs if i.path != cache.USER_DATA]
+        meta = {}
+    return inputs, meta
+
+
+def compile_root(
+    root: str,
+    inputs: list[Input],
+    meta: dict[str, str],
+    diags: Diagnostics,
+    argv0: str,
+    environ: dict[str, str],
+) -> Plan:
+    """What the generator writes for `inputs` on the system (or image) at `root`."""
+    from . import boot, fetchunits
+
     values = subst.known_values(meta, cache.read_env(root, "/etc/environment"))
-    return compile_inputs(
-        inputs,
-        InstalledUnits(root),
-        diags,
-        values,
-        instance=meta.get("INSTANCE_ID", ""),
-        ccgen=ccgen_path(argv0),
+    ccgen = ccgen_path(argv0)
+    configs = [c for c in (parse(i, diags, values) for i in inputs) if c is not None]
+    plan = render.render(
+        configs, InstalledUnits(root), diags, instance=meta.get("INSTANCE_ID", ""), ccgen=ccgen
     )
+    kernel = boot.kernel_options(root)
+    oem = next((c for c in configs if c.path == OEM_PATH), None)
+    providers = fetchunits.choose(kernel, oem_id(oem), environ.get("SYSTEMD_VIRTUALIZATION", ""))
+    fetchunits.render(plan, providers, ccgen, kernel.get("ccgen.ec2.endpoint"), inputs_digest(inputs))
+    return plan
+
+
+def oem_id(config: model.CloudConfig | None) -> str:
+    coreos = config.sections.get("coreos") if config is not None else None
+    if coreos is None or not isinstance(coreos.value, dict):
+        return ""
+    oem = coreos.value.get("oem")
+    ident = oem.value.get("id") if oem is not None and isinstance(oem.value, dict) else None
+    return ident.value if ident is not None and isinstance(ident.value, str) else ""
 
 
 def substitution_values(root: str) -> dict[str, str]:

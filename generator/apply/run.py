@@ -27,9 +27,10 @@ STEPS: dict[str, Callable[[Context], None]] = {
 }
 
 
-def make_context(root_path: str, inputs: list[compile.Input], diags: Diagnostics, *, force: bool) -> Context:
+def make_context(
+    root_path: str, inputs: list[compile.Input], meta: dict[str, str], diags: Diagnostics, *, force: bool
+) -> Context:
     root = Root(root_path)
-    meta = cache.metadata(root_path)
     values = subst.known_values(meta, cache.read_env(root_path, "/etc/environment"))
     configs = [c for c in (compile.parse(i, diags, values) for i in inputs) if c is not None]
     sections: dict[str, list[object]] = {}
@@ -40,7 +41,8 @@ def make_context(root_path: str, inputs: list[compile.Input], diags: Diagnostics
             if key == "coreos" and isinstance(val.value, dict):
                 for sub, subval in val.value.items():
                     coreos.setdefault(sub, []).append(subval)
-    keys_file = root.read(cache.SSH_KEYS) or b""
+    foreign = not cache.belongs_here(root_path, cache.metadata(root_path))
+    keys_file = b"" if foreign else cache.read_bytes(root_path, cache.SSH_KEYS)
     return Context(
         root=root,
         live=os.path.realpath(root_path) == "/",

@@ -1,0 +1,441 @@
+"""ccgen fetch against a fake IMDS on 127.0.0.1 and config-drive trees, and the cache it keeps."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ccgen.providers import store
+
+from . import helpers
+from .fakeimds import Behaviour, FakeIMDS
+
+
+def fetch(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(helpers.installed_script("ccgen")), "fetch", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def ec2(server: FakeIMDS, cache: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return fetch(
+        "ec2",
+        "--endpoint",
+        server.url,
+        "--cache-dir",
+        str(cache),
+        "--run-dir",
+        str(cache.parent / "run"),
+        *extra,
+    )
+
+
+def meta(cache: Path) -> dict[str, str]:
+    text = (cache / "metadata").read_text()
+    return dict(line.split("=", 1) for line in text.splitlines())
+
+
+# EC2: each status rule
+
+
+def test_imdsv2_fetches_everything(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    with FakeIMDS() as server:
+        proc = ec2(server, cache)
+        gets = [r for r in server.requests if r[0] == "GET"]
+    assert proc.returncode == 0, proc.stderr
+    assert (cache / "user-data").read_bytes() == b"#cloud-config\nhostname: from-imds\n"
+    assert meta(cache) == {
+        "HOSTNAME": "ip-10-0-0-5.ec2.internal",
+        "INSTANCE_ID": "i-0123456789abcdef0",
+        "LOCAL_IPV4": "10.0.0.5",
+        "PROVIDER": "ec2",
+        "PUBLIC_IPV4": "203.0.113.5",
+        "STATE": "present",
+    }
+    assert (cache / "ssh-keys").read_text() == "ssh-ed25519 AAAAimds user@imds\n"
+    assert gets and all(h.get("x-aws-ec2-metadata-token") == "token-1" for _, _, h in gets)
+    assert server.count("PUT") == 1
+
+
+def test_user_data_404_is_known_absent(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    with FakeIMDS(Behaviour(user_data=None)) as server:
+        proc = ec2(server, cache)
+    assert proc.returncode == 0, proc.stderr
+    assert meta(cache)["STATE"] == "absent"
+    assert not (cache / "user-data").exists()
+
+
+def test_token_403_means_disabled_no_retry(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    with FakeIMDS(Behaviour(token="forbidden")) as server:
+        proc = ec2(server, cache)
+        assert server.count() == 1 and server.count("GET") == 0
+    assert proc.returncode == 0 and "disabled" in proc.stderr
+    assert not cache.exists()
+
+
+@pytest.mark.parametrize("missing", ["missing404", "missing405"])
+def test_no_token_endpoint_falls_back_to_imdsv1(tmp_path: Path, missing: str) -> None:
+    cache = tmp_path / "cache"
+    with FakeIMDS(Behaviour(token=missing)) as server:
+        proc = ec2(server, cache)
+        gets = [h for m, _, h in server.requests if m == "GET"]
+    assert proc.returncode == 0, proc.stderr
+    assert gets and all("x-aws-ec2-metadata-token" not in h for h in gets)
+    assert meta(cache)["STATE"] == "present"
+
+
+def test_expired_token_is_renewed_once(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    with FakeIMDS(Behaviour(token_uses=2)) as server:
+        proc = ec2(server, cache)
+        puts = server.count("PUT")
+    assert proc.returncode == 0, proc.stderr
+    assert puts >= 2 and meta(cache)["STATE"] == "present"
+
+
+def test_a_token_rejected_twice_is_an_error(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    with FakeIMDS(Behaviour(token_uses=0)) as server:
+        proc = ec2(server, cache)
+        assert server.count("PUT") == 2  # the first token and exactly one renewal
+    assert proc.returncode == 1 and "HTTP 401" in proc.stderr
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_transient_errors_are_retried(tmp_path: Path, status: int) -> None:
+    cache = tmp_path / "cache"
+    with FakeIMDS(Behaviour(fail_first=3, fail_status=status)) as server:
+        proc = ec2(server, cache)
+    assert proc.returncode == 0, proc.stderr
+    assert meta(cache)["STATE"] == "present"
+
+
+def test_token_endpoint_failing_never_falls_back(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    with FakeIMDS(Behaviour(token="broken")) as server:
+        proc = ec2(server, cache, "--deadline", "2")
+        assert server.count("GET") == 0, "a transient token error must not become IMDSv1"
+    assert proc.returncode == 1 and "deadline" in proc.stderr
+
+
+def test_failure_keeps_the_previous_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    with FakeIMDS() as server:
+        assert ec2(server, cache).returncode == 0
+    before = sorted((p.name, p.read_bytes()) for p in (cache / "current").iterdir())
+    with FakeIMDS(Behaviour(fail_always=True)) as server:
+        proc = ec2(server, cache, "--deadline", "2")
+    assert proc.returncode == 1 and "cache is kept" in proc.stderr
+    assert sorted((p.name, p.read_bytes()) for p in (cache / "current").iterdir()) == before
+
+
+def test_truncated_body_is_a_failure_not_data(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    with FakeIMDS(Behaviour(truncate={"/latest/user-data"})) as server:
+        proc = ec2(server, cache, "--deadline", "2")
+    assert proc.returncode == 1 and "cut short" in proc.stderr
+    assert not (cache / "user-data").exists()
+    with FakeIMDS(Behaviour(truncate={"/latest/user-data"}, truncate_times=1)) as server:
+        proc = ec2(server, cache)
+    assert proc.returncode == 0, proc.stderr
+    assert (cache / "user-data").read_bytes() == Behaviour().user_data
+
+
+def test_connection_reset_is_retried(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    with FakeIMDS(Behaviour(reset={"/latest/user-data"}, reset_times=2)) as server:
+        proc = ec2(server, cache)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_slow_server_is_bounded_by_the_deadline(tmp_path: Path) -> None:
+    import time
+
+    cache = tmp_path / "cache"
+    start = time.monotonic()
+    with FakeIMDS(Behaviour(slow=1.5)) as server:
+        proc = fetch(
+            "ec2",
+            "--endpoint",
+            server.url,
+            "--cache-dir",
+            str(cache),
+            "--run-dir",
+            str(tmp_path),
+            "--deadline",
+            "3",
+        )
+    assert proc.returncode == 1
+    assert time.monotonic() - start < 15
+
+
+def test_malformed_key_listing_is_reported(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    with FakeIMDS(Behaviour(raw_keys_listing=b"0=good\ngarbage\n")) as server:
+        proc = ec2(server, cache)
+    assert proc.returncode == 0 and "malformed public-keys" in proc.stderr
+    assert (cache / "ssh-keys").read_text() == "ssh-ed25519 AAAAimds user@imds\n"
+
+
+# config-drive
+
+
+def drive(tmp: Path, user_data: bytes | None, meta_data: object | bytes | None) -> Path:
+    latest = tmp / "drive/openstack/latest"
+    latest.mkdir(parents=True)
+    if user_data is not None:
+        (latest / "user_data").write_bytes(user_data)
+    if meta_data is not None:
+        raw = meta_data if isinstance(meta_data, bytes) else json.dumps(meta_data).encode()
+        (latest / "meta_data.json").write_bytes(raw)
+    return tmp / "drive"
+
+
+def configdrive(source: Path, cache: Path) -> subprocess.CompletedProcess[str]:
+    return fetch(
+        "configdrive",
+        "--source",
+        str(source),
+        "--cache-dir",
+        str(cache),
+        "--run-dir",
+        str(cache.parent / "run"),
+    )
+
+
+def test_configdrive_full(tmp_path: Path) -> None:
+    source = drive(
+        tmp_path,
+        b"#cloud-config\nhostname: x\n",
+        {
+            "uuid": "83679162-1378-4288-a2d4-70e13ec132aa",
+            "hostname": "vm-1.novalocal",
+            "public_keys": {"b": "ssh-ed25519 AAAAb", "a": "ssh-ed25519 AAAAa"},
+            "keys": [
+                {"name": "a", "type": "ssh", "data": "ssh-ed25519 AAAAa"},
+                {"type": "x509", "data": "no"},
+            ],
+        },
+    )
+    cache = tmp_path / "cache"
+    proc = configdrive(source, cache)
+    assert proc.returncode == 0, proc.stderr
+    assert meta(cache) == {
+        "HOSTNAME": "vm-1.novalocal",
+        "INSTANCE_ID": "83679162-1378-4288-a2d4-70e13ec132aa",
+        "PROVIDER": "configdrive",
+        "STATE": "present",
+    }
+    assert (cache / "ssh-keys").read_text() == "ssh-ed25519 AAAAa\nssh-ed25519 AAAAb\n"
+
+
+def test_configdrive_missing_and_empty_files(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    proc = configdrive(drive(tmp_path, None, None), cache)
+    assert proc.returncode == 0, proc.stderr
+    assert meta(cache)["STATE"] == "absent"
+    proc = configdrive(drive(tmp_path / "2", b"", b""), cache)
+    assert proc.returncode == 0 and meta(cache)["STATE"] == "present"
+    assert (cache / "user-data").read_bytes() == b""
+
+
+def test_configdrive_broken_json_keeps_the_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    assert configdrive(drive(tmp_path, b"#cloud-config\n", {"uuid": "u1"}), cache).returncode == 0
+    proc = configdrive(drive(tmp_path / "2", b"#cloud-config\nnew: 1\n", b"{not json"), cache)
+    assert proc.returncode == 1 and "not valid JSON" in proc.stderr
+    assert meta(cache)["INSTANCE_ID"] == "u1" and (cache / "user-data").read_bytes() == b"#cloud-config\n"
+
+
+def test_configdrive_not_a_drive(tmp_path: Path) -> None:
+    proc = configdrive(tmp_path, tmp_path / "cache")
+    assert proc.returncode == 1 and "not a config drive" in proc.stderr
+
+
+# the cache
+
+
+def test_cache_modes_links_and_no_change(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    snap = store.Snapshot.of(b"#cloud-config\n", {"INSTANCE_ID": "i-1"}, ["k1"])
+    assert store.store(str(cache), snap) is True
+    assert store.store(str(cache), snap) is False
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    current = cache / "current"
+    assert current.is_symlink() and stat.S_IMODE(current.resolve().stat().st_mode) == 0o700
+    for name in ("user-data", "metadata", "ssh-keys"):
+        assert os.readlink(cache / name) == f"current/{name}"
+        assert stat.S_IMODE((current / name).stat().st_mode) == 0o600
+    assert store.load(str(cache)) == snap
+
+
+@pytest.mark.parametrize("point", ["file-written", "snapshot-renamed", "current-switched"])
+def test_a_crash_leaves_the_old_cache_or_the_new_one(tmp_path: Path, point: str) -> None:
+    cache = tmp_path / "cache"
+    source_old = drive(tmp_path / "old", b"#cloud-config\nold: 1\n", {"uuid": "old"})
+    source_new = drive(tmp_path / "new", b"#cloud-config\nnew: 1\n", {"uuid": "new"})
+    assert configdrive(source_old, cache).returncode == 0
+    old = store.load(str(cache))
+    proc = fetch(
+        "configdrive",
+        "--source",
+        str(source_new),
+        "--cache-dir",
+        str(cache),
+        "--run-dir",
+        str(tmp_path / "run"),
+        env={"CCGEN_TEST_CRASH_AT": point},
+    )
+    assert proc.returncode == 137
+    now = store.load(str(cache))
+    assert now is not None and now.metadata["INSTANCE_ID"] in ("old", "new")
+    expected = old if now.metadata["INSTANCE_ID"] == "old" else store.load(str(cache))
+    assert now == expected and (cache / "user-data").read_bytes() == now.user_data
+    # The next run completes the change and cleans up what the crash left.
+    assert configdrive(source_new, cache).returncode == 0
+    loaded = store.load(str(cache))
+    assert loaded is not None and loaded.metadata["INSTANCE_ID"] == "new"
+    assert sorted(p.name for p in cache.iterdir() if p.name.startswith((".tmp", "snap-"))) == [
+        os.readlink(cache / "current")
+    ]
+
+
+def test_first_answer_wins_within_a_boot(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    assert configdrive(drive(tmp_path, b"#cloud-config\n", {"uuid": "cd"}), cache).returncode == 0
+    with FakeIMDS() as server:
+        proc = ec2(server, cache)
+        assert server.count() == 0
+    assert "configdrive already answered" in proc.stderr and meta(cache)["INSTANCE_ID"] == "cd"
+
+
+# re-running systemd when the data changed
+
+
+def fake_systemctl(tmp: Path) -> tuple[dict[str, str], Path]:
+    bindir = tmp / "bin"
+    bindir.mkdir()
+    log = tmp / "systemctl.log"
+    script = bindir / "systemctl"
+    script.write_text(f'#!/bin/sh\necho "$*" >> "{log}"\n')
+    script.chmod(0o755)
+    return {"PATH": f"{bindir}:{os.environ['PATH']}"}, log
+
+
+def test_reload_only_when_data_changed(tmp_path: Path) -> None:
+    env, log = fake_systemctl(tmp_path)
+    cache = tmp_path / "cache"
+    with FakeIMDS() as server:
+        for _ in range(2):
+            (tmp_path / "run").mkdir(exist_ok=True)
+            proc = fetch(
+                "ec2",
+                "--endpoint",
+                server.url,
+                "--cache-dir",
+                str(cache),
+                "--run-dir",
+                str(tmp_path / "run"),
+                "--reload",
+                env=env,
+            )
+            assert proc.returncode == 0, proc.stderr
+    calls = log.read_text().splitlines()
+    assert calls[0] == "daemon-reload"
+    assert calls[1] == "--no-block restart ccgen-apply.service"
+    assert calls[2].startswith("--no-block start ccgen.target")
+    assert len(calls) == 3, "the second, unchanged fetch must not reload"
+
+
+# the generator's side
+
+
+def generate(root: Path, env: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
+    out = root.parent / "out"
+    out.mkdir(exist_ok=True)
+    proc = subprocess.run(
+        [str(helpers.installed_script("ccgen-generator")), str(out)],
+        env={"PATH": os.environ["PATH"], "CCGEN_ROOT": str(root), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return proc.returncode, proc.stderr, helpers.tree(out)
+
+
+EC2_OEM = "#cloud-config\ncoreos:\n  oem:\n    id: ec2\n"
+
+
+def test_no_fetch_units_in_a_container(tmp_path: Path) -> None:
+    root = helpers.make_root(tmp_path / "root", {"/usr/share/oem/cloud-config.yml": EC2_OEM})
+    _, _, tree = generate(root, {"SYSTEMD_VIRTUALIZATION": "container:docker"})
+    assert "ccgen-fetch-ec2.service" not in tree
+    _, _, tree = generate(root, {"SYSTEMD_VIRTUALIZATION": "vm:kvm"})
+    assert "ccgen-fetch-ec2.service" in tree
+
+
+def test_a_cache_from_another_machine_is_ignored(tmp_path: Path) -> None:
+    user = (
+        "#cloud-config\ncoreos:\n  units:\n"
+        '    - {name: cached.service, content: "[Service]\\nExecStart=/bin/true\\n"}\n'
+    )
+    root = helpers.make_root(tmp_path / "root", {"/sys/class/dmi/id/product_uuid": "this-machine\n"})
+    snap = store.Snapshot.of(user.encode(), {"INSTANCE_ID": "i-old", "MACHINE_KEY": "image-builder"}, [])
+    store.store(str(root / "var/lib/ccgen"), snap)
+    status, stderr, tree = generate(root)
+    assert status == 0 and "cached.service" not in tree
+    assert "fetched on another machine" in stderr
+    store.store(
+        str(root / "var/lib/ccgen"), store.Snapshot.of(user.encode(), {"MACHINE_KEY": "this-machine"}, [])
+    )
+    _, _, tree = generate(root)
+    assert "cached.service" in tree
+
+
+def test_fetch_records_the_machine(tmp_path: Path) -> None:
+    root = helpers.make_root(
+        tmp_path / "root", {"/sys/class/dmi/id/board_asset_tag": "i-0123456789abcdef0\n"}
+    )
+    cache = tmp_path / "cache"
+    with FakeIMDS() as server:
+        proc = fetch(
+            "ec2",
+            "--endpoint",
+            server.url,
+            "--cache-dir",
+            str(cache),
+            "--run-dir",
+            str(tmp_path / "run"),
+            env={"CCGEN_ROOT": str(root)},
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert meta(cache)["MACHINE_KEY"] == "i-0123456789abcdef0"
+
+
+def test_check_inputs(tmp_path: Path) -> None:
+    root = helpers.make_root(tmp_path / "root", {"/usr/share/oem/cloud-config.yml": EC2_OEM})
+    _, _, tree = generate(root)
+    unit = tree["ccgen-inputs.service"]
+    digest = unit.split("--expect ")[1].split()[0]
+    env, log = fake_systemctl(tmp_path)
+    run = [str(helpers.installed_script("ccgen")), "check-inputs", "--expect", digest]
+    full_env = {**os.environ, **env, "CCGEN_ROOT": str(root)}
+    proc = subprocess.run(run, env=full_env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and not log.exists(), "same inputs: no reload"
+    # /var appears after the generator ran: the cache is now visible, so compile again.
+    helpers.make_root(root, {"/var/lib/ccgen/user-data": "#cloud-config\nhostname: late\n"})
+    proc = subprocess.run(run, env=full_env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "compiling again" in proc.stderr
+    assert log.read_text().splitlines()[0] == "daemon-reload"
