@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from . import model, services, subst, unitfile
 from .diag import Diagnostics, Span
 from .validate import Val
 
-T = TypeVar("T", str, bool)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    T = TypeVar("T", str, bool)
 
 
 def _field(fields: dict[str, Val], name: str, kind: type[T]) -> model.Field[T] | None:

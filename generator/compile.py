@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from . import build, cache, compose, model, render, rules, source, subst, validate
 from .diag import Diagnostics, Span
@@ -15,10 +14,17 @@ OEM_PATH = "/usr/share/oem/cloud-config.yml"
 USER_PATHS = ("/var/lib/coreos-install/user_data", "/var/lib/ccgen/user-data")
 
 
-@dataclass(frozen=True)
 class Input:
-    path: str  # the path on the running system, used in every message and header
-    data: bytes
+    __slots__ = ("data", "path")
+
+    def __init__(self, path: str, data: bytes) -> None:
+        self.path = path  # the path on the running system, used in every message and header
+        self.data = data
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Input) and (self.path, self.data) == (other.path, other.data)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def host_path(root: str, path: str) -> str:
@@ -54,12 +60,14 @@ def ccgen_path(argv0: str) -> str:
 
 def inputs_digest(inputs: list[Input]) -> str:
     """What the generator saw, so a later check can tell whether a mount changed it."""
-    import hashlib
+    # Change detection, not security: crc32 and the length need no hashlib import at boot.
+    import zlib
 
-    h = hashlib.sha256()
+    crc = 0
     for inp in inputs:
-        h.update(inp.path.encode() + b"\0" + hashlib.sha256(inp.data).digest())
-    return h.hexdigest()[:32]
+        crc = zlib.crc32(b"%s\0%d\0" % (inp.path.encode(), len(inp.data)), crc)
+        crc = zlib.crc32(inp.data, crc)
+    return f"{crc:08x}{sum(len(i.data) for i in inputs):x}"
 
 
 def usable_inputs(root: str, diags: Diagnostics) -> tuple[list[Input], dict[str, str]]:

@@ -9,10 +9,13 @@ budgeted (a "billion laughs" document must not take the boot down).
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from . import nodes, yaml11
 from .diag import Diagnostics, Span
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_DEPTH = 256
 # An alias-free document cannot have more nodes than characters, so a budget in

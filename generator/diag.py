@@ -1,44 +1,84 @@
-"""Diagnostics: positioned messages collected by every stage, never raised."""
+"""Diagnostics: positioned messages collected by every stage, never raised.
+
+This module is on the generator's boot path, where every import costs boot
+time, so it uses plain slotted classes rather than dataclasses or enum.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import IntEnum
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 
-class Severity(IntEnum):
-    # Ordered so that max() gives the worst; values double as sort keys.
-    INFO = 0
-    WARNING = 1
-    ERROR = 2
+class Severity(int):
+    """info < warning < error, so that max() gives the worst."""
+
+    __slots__ = ()
+    INFO: ClassVar[Severity]
+    WARNING: ClassVar[Severity]
+    ERROR: ClassVar[Severity]
 
     @property
     def label(self) -> str:
-        return self.name.lower()
+        return ("info", "warning", "error")[self]
+
+    def __repr__(self) -> str:
+        return f"Severity.{self.label.upper()}"
 
 
-@dataclass(frozen=True, order=True)
+Severity.INFO = Severity(0)
+Severity.WARNING = Severity(1)
+Severity.ERROR = Severity(2)
+
+
 class Span:
     """A 1-based line and column in one source file."""
 
-    file: str
-    line: int
-    column: int
+    __slots__ = ("column", "file", "line")
+
+    def __init__(self, file: str, line: int, column: int) -> None:
+        self.file = file
+        self.line = line
+        self.column = column
+
+    def key(self) -> tuple[str, int, int]:
+        return (self.file, self.line, self.column)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Span) and self.key() == other.key()
+
+    def __hash__(self) -> int:
+        return hash(self.key())
+
+    def __repr__(self) -> str:
+        return f"Span({self.file!r}, {self.line}, {self.column})"
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-@dataclass(frozen=True)
 class Diagnostic:
-    span: Span
-    severity: Severity
-    code: str
-    message: str
+    __slots__ = ("code", "message", "severity", "span")
+
+    def __init__(self, span: Span, severity: Severity, code: str, message: str) -> None:
+        self.span = span
+        self.severity = severity
+        self.code = code
+        self.message = message
 
     def sort_key(self) -> tuple[str, int, int, int, str, str]:
         s = self.span
         return (s.file, s.line, s.column, -self.severity, self.code, self.message)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Diagnostic) and self.sort_key() == other.sort_key()
+
+    def __hash__(self) -> int:
+        return hash(self.sort_key())
+
+    def __repr__(self) -> str:
+        return f"Diagnostic({self.format()!r})"
 
     def format(self) -> str:
         return f"{self.span}: {self.severity.label}: {self.message} [{self.code}]"
@@ -55,16 +95,14 @@ class Diagnostic:
 
 
 MESSAGE_MAX = 400
+_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
 def _one_line(message: str) -> str:
     """Messages quote user text; control characters in it must not break the line."""
     if message.isprintable() and len(message) <= MESSAGE_MAX:
         return message
-    out = "".join(
-        ch if ch.isprintable() else {"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(ch, f"\\x{ord(ch):02x}")
-        for ch in message
-    )
+    out = "".join(ch if ch.isprintable() else _ESCAPES.get(ch, f"\\x{ord(ch):02x}") for ch in message)
     return out if len(out) <= MESSAGE_MAX else out[: MESSAGE_MAX - 3] + "..."
 
 
@@ -99,7 +137,7 @@ class Diagnostics:
         return out
 
     def has_errors(self) -> bool:
-        return any(d.severity is Severity.ERROR for d in self._items)
+        return any(d.severity == Severity.ERROR for d in self._items)
 
     def __len__(self) -> int:
         return len(self._items)

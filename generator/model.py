@@ -2,42 +2,72 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Generic, TypeVar
-
 from .diag import Span
-from .validate import Val
 
-T = TypeVar("T")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Generic, TypeVar
+
+    from .validate import Val
+
+    T = TypeVar("T")
 
 # What each coreos.units command means at boot (docs/units.md has the table).
 STARTS = frozenset(("start", "restart", "reload-or-restart"))
 STOPS = frozenset(("stop",))
 NO_EFFECT_AT_BOOT = frozenset(("reload", "try-restart", "reload-or-try-restart"))
 
+# Plain slotted classes: dataclasses would cost the generator milliseconds to import.
+if TYPE_CHECKING:
 
-@dataclass(frozen=True)
-class Field(Generic[T]):
-    value: T
-    span: Span
+    class Field(Generic[T]):
+        value: T
+        span: Span
+
+        def __init__(self, value: T, span: Span) -> None: ...
+
+else:
+
+    class Field:
+        __slots__ = ("span", "value")
+
+        def __init__(self, value, span):
+            self.value = value
+            self.span = span
+
+        def __repr__(self):
+            return f"Field({self.value!r}, {self.span!r})"
 
 
-@dataclass(frozen=True)
 class DropIn:
-    name: str
-    content: str
-    span: Span
+    __slots__ = ("content", "name", "span")
+
+    def __init__(self, name: str, content: str, span: Span) -> None:
+        self.name = name
+        self.content = content
+        self.span = span
 
 
-@dataclass(frozen=True)
 class Unit:
-    name: str
-    span: Span
-    content: Field[str] | None = None
-    enable: Field[bool] | None = None
-    mask: Field[bool] | None = None
-    command: Field[str] | None = None
-    drop_ins: tuple[DropIn, ...] = ()
+    __slots__ = ("command", "content", "drop_ins", "enable", "mask", "name", "span")
+
+    def __init__(
+        self,
+        name: str,
+        span: Span,
+        content: Field[str] | None = None,
+        enable: Field[bool] | None = None,
+        mask: Field[bool] | None = None,
+        command: Field[str] | None = None,
+        drop_ins: tuple[DropIn, ...] = (),
+    ) -> None:
+        self.name = name
+        self.span = span
+        self.content = content
+        self.enable = enable
+        self.mask = mask
+        self.command = command
+        self.drop_ins = drop_ins
 
     def merged_with(self, later: Unit) -> Unit:
         """This unit overridden field by field by a later definition of the same name."""
@@ -54,18 +84,28 @@ class Unit:
         )
 
 
-@dataclass(frozen=True)
 class Script:
-    path: str
-    interpreter: tuple[str, ...]
-    span: Span
-    digest: str  # sha256 of the script, so that each distinct script runs once
+    __slots__ = ("digest", "interpreter", "path", "span")
+
+    def __init__(self, path: str, interpreter: tuple[str, ...], span: Span, digest: str) -> None:
+        self.path = path
+        self.interpreter = interpreter
+        self.span = span
+        self.digest = digest  # sha256 of the script, so that each distinct script runs once
 
 
-@dataclass(frozen=True)
 class CloudConfig:
-    path: str
-    units: tuple[Unit, ...] = ()
-    # Sections other than coreos.units, typed and checked; applied by runtime steps.
-    sections: dict[str, Val] = field(default_factory=dict)
-    script: Script | None = None
+    __slots__ = ("path", "script", "sections", "units")
+
+    def __init__(
+        self,
+        path: str,
+        units: tuple[Unit, ...] = (),
+        sections: dict[str, Val] | None = None,
+        script: Script | None = None,
+    ) -> None:
+        self.path = path
+        self.units = units
+        # Sections other than coreos.units, typed and checked; the apply steps read them.
+        self.sections = sections if sections is not None else {}
+        self.script = script

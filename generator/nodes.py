@@ -7,7 +7,11 @@ Aliases are represented by sharing the same node object, so the tree is a DAG.
 
 from __future__ import annotations
 
-from typing import Union
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Union
+
+    Node = Union["Scalar", "Mapping", "Sequence"]
 
 # Resolved tags, short names.  Scalars keep their literal text next to the tag,
 # because a cloud-config string field takes the text (`0644` stays "0644").
@@ -60,9 +64,6 @@ class Sequence:
     @property
     def tag(self) -> str:
         return SEQ
-
-
-Node = Union[Scalar, Mapping, Sequence]
 
 
 def kind_name(node: Node) -> str:

@@ -2,23 +2,43 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Union
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Union
+
+    Entry = Union["File", "Link"]
 
 
-@dataclass(frozen=True)
 class File:
-    path: str
-    text: str
+    __slots__ = ("path", "text")
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, File) and (self.path, self.text) == (other.path, other.text)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"File({self.path!r})"
 
 
-@dataclass(frozen=True)
 class Link:
-    path: str
-    target: str
+    __slots__ = ("path", "target")
 
+    def __init__(self, path: str, target: str) -> None:
+        self.path = path
+        self.target = target
 
-Entry = Union[File, Link]
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Link) and (self.path, self.target) == (other.path, other.target)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Link({self.path!r} -> {self.target!r})"
 
 
 def is_safe(path: str) -> bool:

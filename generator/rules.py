@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
-import gzip
 import posixpath
-import re
 import zlib
 
 from .diag import Diagnostics
 from .source import MAX_BYTES
 from .validate import Val
 
-_URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:|/)[^\s]*$")
+_SCHEME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+
+
+def _is_url(text: str) -> bool:
+    """An absolute URL (scheme:...) or an absolute path, with no white space."""
+    if not text or any(c.isspace() for c in text):
+        return False
+    if text[0] == "/":
+        return True
+    scheme, sep, _ = text.partition(":")
+    return bool(sep) and scheme[:1].isalpha() and scheme.isascii() and all(c in _SCHEME for c in scheme)
 
 
 class DecodeError(ValueError):
@@ -29,7 +36,7 @@ def decode_content(content: str | bytes, encoding: str) -> bytes:
         raise DecodeError(f'unsupported encoding "{encoding}"')
     if steps and steps[-1] in ("b64", "base64"):
         try:
-            raw = base64.b64decode(b"".join(raw.split()), validate=True)
+            raw = binascii.a2b_base64(b"".join(raw.split()), strict_mode=True)
         except (binascii.Error, ValueError) as e:
             raise DecodeError(str(e)) from None
         steps = steps[:-1]
@@ -39,7 +46,7 @@ def decode_content(content: str | bytes, encoding: str) -> bytes:
         try:
             d = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
             out = d.decompress(raw, MAX_BYTES + 1)
-        except (zlib.error, gzip.BadGzipFile) as e:
+        except zlib.error as e:
             raise DecodeError(str(e)) from None
         if len(out) > MAX_BYTES or d.unconsumed_tail:
             raise DecodeError(f"unpacks to more than {MAX_BYTES} bytes")
@@ -76,5 +83,5 @@ def check(top: dict[str, Val], diags: Diagnostics) -> None:
         etcd = coreos.value.get("etcd")
         if etcd is not None and isinstance(etcd.value, dict):
             disc = etcd.value.get("discovery")
-            if disc is not None and isinstance(disc.value, str) and disc.value and not _URL.match(disc.value):
+            if disc is not None and isinstance(disc.value, str) and disc.value and not _is_url(disc.value):
                 diags.warning(disc.span, "url", "discovery URL is not valid")

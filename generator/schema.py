@@ -8,7 +8,10 @@ messages (`incorrect type for "x" (want []string)`) are part of compatibility.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 STRING = "string"
 BOOL = "bool"
@@ -19,15 +22,31 @@ STRING_LIST = "[]string"
 STRUCT_LIST = "[]struct"
 
 
-@dataclass(frozen=True)
 class Key:
-    name: str
-    kind: str
-    doc: str
-    children: tuple[Key, ...] = ()
-    pattern: str | None = None  # a non-empty value that fails it is an error
-    deprecated: str | None = None
-    env: str | None = None  # Environment= name in the service drop-in
+    __slots__ = ("check", "children", "deprecated", "doc", "env", "kind", "name", "pattern")
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        doc: str,
+        children: tuple[Key, ...] = (),
+        pattern: str | None = None,
+        deprecated: str | None = None,
+        env: str | None = None,
+        check: Callable[[str], bool] | None = None,
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.doc = doc
+        self.children = children
+        # `pattern` is the rule as the original validator's regex (for docs and JSON
+        # Schema); `check` is the same rule as a predicate, so that validating needs
+        # no regex engine on the boot path.  tests/test_schema.py proves they agree.
+        self.pattern = pattern
+        self.check = check
+        self.deprecated = deprecated
+        self.env = env
 
     def child(self, name: str) -> Key | None:
         for k in self.children:
@@ -36,8 +55,37 @@ class Key:
         return None
 
 
-def _s(name: str, doc: str, **kw: str) -> Key:
-    return Key(name, STRING, doc, **kw)  # type: ignore[arg-type]
+def _choices(values: tuple[str, ...]) -> dict[str, Any]:
+    """A key whose value must be one of `values`: the pattern and its predicate."""
+    allowed = frozenset(values)
+    return {
+        "pattern": "^(" + "|".join(v.replace("+", r"\+") for v in values) + ")$",
+        "check": allowed.__contains__,
+    }
+
+
+def _is_mode(text: str) -> bool:
+    """^0?[0-7]{3,4}$"""
+    digits = text[1:] if len(text) == 5 and text[0] == "0" else text
+    return 3 <= len(digits) <= 4 and all(c in "01234567" for c in digits)
+
+
+def _regex(pattern: str) -> dict[str, Any]:
+    """A rule kept as a regex: compiled only when a document uses the key."""
+    compiled: list[Any] = []
+
+    def check(text: str) -> bool:
+        if not compiled:
+            import re
+
+            compiled.append(re.compile(pattern))
+        return compiled[0].match(text) is not None
+
+    return {"pattern": pattern, "check": check}
+
+
+def _s(name: str, doc: str, **kw: Any) -> Key:
+    return Key(name, STRING, doc, **kw)
 
 
 def _env_keys(prefix: str, spec: str, deprecated: dict[str, str] | None = None) -> tuple[Key, ...]:
@@ -71,7 +119,7 @@ _ETCD2 = _env_keys(
     _ETCD2_OBSOLETE,
 )
 _ETCD2 = tuple(
-    Key(k.name, k.kind, k.doc, pattern="^(on|off|readonly)$", env=k.env) if k.name == "proxy" else k
+    Key(k.name, k.kind, k.doc, env=k.env, **_choices(("on", "off", "readonly"))) if k.name == "proxy" else k
     for k in _ETCD2
 )
 
@@ -125,19 +173,14 @@ _LOCKSMITH = _env_keys(
     "endpoint etcd_cafile etcd_certfile etcd_keyfile etcd_username etcd_password group "
     "window_start=REBOOT_WINDOW_START window_length=REBOOT_WINDOW_LENGTH",
 )
+_LOCKSMITH_RULES = {
+    "window_start": _regex(
+        r"^((?i:sun|mon|tue|wed|thu|fri|sat|sun) )?0*([0-9]|1[0-9]|2[0-3]):0*([0-9]|[1-5][0-9])$"
+    ),
+    "window_length": _regex(r"^[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+$"),
+}
 _LOCKSMITH = tuple(
-    Key(
-        k.name,
-        k.kind,
-        k.doc,
-        env=k.env,
-        pattern={
-            "window_start": r"^((?i:sun|mon|tue|wed|thu|fri|sat|sun) )?"
-            r"0*([0-9]|1[0-9]|2[0-3]):0*([0-9]|[1-5][0-9])$",
-            "window_length": r"^[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+$",
-        }.get(k.name),
-    )
-    for k in _LOCKSMITH
+    Key(k.name, k.kind, k.doc, env=k.env, **_LOCKSMITH_RULES.get(k.name, {})) for k in _LOCKSMITH
 )
 
 _FLANNEL = _env_keys(
@@ -157,11 +200,7 @@ UNIT = (
     Key("enable", BOOL, "create the links named by the unit's [Install] section"),
     Key("runtime", BOOL, "no effect: everything ccgen generates lives in /run"),
     Key("mask", BOOL, "mask the unit (a link to /dev/null)"),
-    _s(
-        "command",
-        "what to do with the unit at boot: " + ", ".join(COMMANDS),
-        pattern="^(" + "|".join(COMMANDS) + ")$",
-    ),
+    _s("command", "what to do with the unit at boot: " + ", ".join(COMMANDS), **_choices(COMMANDS)),
     Key(
         "drop_ins",
         STRUCT_LIST,
@@ -176,13 +215,9 @@ UNIT = (
 WRITE_FILE = (
     _s("path", "absolute path of the file"),
     _s("content", "the file's content (may be a !!binary scalar)"),
-    _s("permissions", "octal mode, default 0644", pattern=r"^0?[0-7]{3,4}$"),
+    _s("permissions", "octal mode, default 0644", pattern=r"^0?[0-7]{3,4}$", check=_is_mode),
     _s("owner", "`user`, `user:group` or numeric ids"),
-    _s(
-        "encoding",
-        "how content is encoded: " + ", ".join(ENCODINGS),
-        pattern="^(" + "|".join(e.replace("+", r"\+") for e in ENCODINGS) + ")$",
-    ),
+    _s("encoding", "how content is encoded: " + ", ".join(ENCODINGS), **_choices(ENCODINGS)),
 )
 
 USER = (
@@ -241,8 +276,8 @@ COREOS = (
             _s(
                 "reboot_strategy",
                 "etcd-lock, reboot or off",
-                pattern="^(etcd-lock|reboot|off)$",
                 env="REBOOT_STRATEGY",
+                **_choices(("etcd-lock", "reboot", "off")),
             ),
             _s("group", "update channel", env="GROUP"),
             _s("server", "Omaha server URL", env="SERVER"),

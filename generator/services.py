@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
-
 from . import schema
-from .validate import Val
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .validate import Val
 
 UNITS = {
     "etcd": "etcd.service",
@@ -18,11 +18,13 @@ DROPIN = "20-cloudinit.conf"
 SECRET_DIR = "/run/ccgen/env"
 
 
-@dataclass(frozen=True)
 class Setting:
-    env: str
-    value: str
-    secret: bool
+    __slots__ = ("env", "secret", "value")
+
+    def __init__(self, env: str, value: str, secret: bool) -> None:
+        self.env = env
+        self.value = value
+        self.secret = secret
 
 
 def secret_file(unit: str) -> str:
@@ -43,6 +45,8 @@ def _go_float(f: float) -> str:
         return {"nan": "NaN", "inf": "+Inf", "-inf": "-Inf"}[repr(f)]
     if f == 0:
         return "0"
+    from decimal import Decimal
+
     sign, digits, exponent = Decimal(repr(f)).normalize().as_tuple()
     assert isinstance(exponent, int)
     mantissa = "".join(map(str, digits))

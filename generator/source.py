@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
 
 from .diag import Diagnostics, Span
 
@@ -16,13 +15,22 @@ SCRIPT = "script"
 IGNITION = "ignition"
 
 
-@dataclass(frozen=True)
 class Document:
-    path: str  # as the running system names it, never prefixed with a test root
-    kind: str
-    text: str = ""  # cloud-config only
-    interpreter: tuple[str, ...] = ()  # script only
-    compressed: bool = False
+    __slots__ = ("compressed", "interpreter", "kind", "path", "text")
+
+    def __init__(
+        self,
+        path: str,
+        kind: str,
+        text: str = "",
+        interpreter: tuple[str, ...] = (),
+        compressed: bool = False,
+    ) -> None:
+        self.path = path  # as the running system names it, never prefixed with a test root
+        self.kind = kind
+        self.text = text  # cloud-config only
+        self.interpreter = interpreter  # script only
+        self.compressed = compressed
 
 
 def _gunzip(data: bytes, path: str, diags: Diagnostics) -> bytes | None:

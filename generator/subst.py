@@ -11,8 +11,6 @@ variables are both replaced (the original replaced only the first).
 
 from __future__ import annotations
 
-import re
-
 # variable -> (metadata key, /etc/environment fallback)
 VARIABLES = {
     "public_ipv4": ("PUBLIC_IPV4", "COREOS_PUBLIC_IPV4"),
@@ -20,7 +18,6 @@ VARIABLES = {
     "public_ipv6": ("PUBLIC_IPV6", "COREOS_PUBLIC_IPV6"),
     "private_ipv6": ("LOCAL_IPV6", "COREOS_PRIVATE_IPV6"),
 }
-_PATTERN = re.compile(r"(\\?)\$(" + "|".join(VARIABLES) + ")")
 
 
 def known_values(metadata: dict[str, str], environment: dict[str, str]) -> dict[str, str]:
@@ -30,8 +27,19 @@ def known_values(metadata: dict[str, str], environment: dict[str, str]) -> dict[
 def substitute(text: str, values: dict[str, str]) -> str:
     if "$" not in text:
         return text
-
-    def repl(m: re.Match[str]) -> str:
-        return "$" + m.group(2) if m.group(1) else values.get(m.group(2), "")
-
-    return _PATTERN.sub(repl, text)
+    out: list[str] = []
+    i = 0
+    while True:
+        j = text.find("$", i)
+        if j < 0:
+            out.append(text[i:])
+            return "".join(out)
+        name = next((v for v in VARIABLES if text.startswith(v, j + 1)), None)
+        if name is None:
+            out.append(text[i : j + 1])
+        elif j - 1 >= i and text[j - 1] == "\\":
+            # \$name keeps the variable literally; the backslash goes.
+            out.append(text[i : j - 1] + "$" + name)
+        else:
+            out.append(text[i:j] + values.get(name, ""))
+        i = j + 1 + (len(name) if name else 0)

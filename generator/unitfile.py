@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 UNIT_TYPES = frozenset(
     ["service", "socket", "device", "mount", "automount", "swap", "target", "path", "timer", "slice", "scope"]
 )
 NETWORK_TYPES = frozenset(("network", "netdev", "link"))
 NAME_MAX = 255
 
-_NAME_CHARS = re.compile(r"[A-Za-z0-9:_.\\@-]+\Z")
-_NETWORK_NAME = re.compile(r"[A-Za-z0-9:_.@+-]+\Z")
+_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_NAME_CHARS = frozenset(_ALNUM + ":_.\\@-")
+_NETWORK_NAME_CHARS = frozenset(_ALNUM + ":_.@+-")
 
 
 def suffix(name: str) -> str:
@@ -32,12 +31,12 @@ def name_problem(name: str) -> str | None:
         return f"unit name is longer than {NAME_MAX} characters"
     kind = suffix(name)
     if kind in NETWORK_TYPES:
-        if not _NETWORK_NAME.match(name) or name.startswith("."):
+        if not all(c in _NETWORK_NAME_CHARS for c in name) or name.startswith("."):
             return f'"{name}" is not a valid networkd file name'
         return None
     if kind not in UNIT_TYPES:
         return f'unit name "{name}" has no valid type suffix (.service, .timer, ...)'
-    if not _NAME_CHARS.match(name):
+    if not all(c in _NAME_CHARS for c in name):
         return f'unit name "{name}" contains characters systemd does not allow'
     prefix = name[: -len(kind) - 1]
     if not prefix:

@@ -8,29 +8,35 @@ the first problem: every node is visited once and the good values survive.
 
 from __future__ import annotations
 
-import base64
 import binascii
-import re
-from dataclasses import dataclass
-from functools import cache
-from typing import Union
 
 from . import nodes, schema, yaml11
 from .diag import Diagnostics, Span
 
-Value = Union[str, bytes, bool, int, float, list["Val"], dict[str, "Val"]]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Union
+
+    Value = Union[str, bytes, bool, int, float, list["Val"], dict[str, "Val"]]
 
 
-@dataclass(frozen=True)
 class Val:
-    value: Value
-    span: Span
-    key_span: Span | None = None  # where the key naming this value is, for struct members
+    """A checked value: str, bytes, bool, int, float, list[Val] or dict[str, Val]."""
 
+    __slots__ = ("key_span", "span", "value")
 
-@cache
-def _pattern(p: str) -> re.Pattern[str]:
-    return re.compile(p)
+    def __init__(self, value: Value, span: Span, key_span: Span | None = None) -> None:
+        self.value = value
+        self.span = span
+        self.key_span = key_span  # where the key naming this value is, for struct members
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Val) and (self.value, self.span) == (other.value, other.span)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Val({self.value!r}, {self.span!r})"
 
 
 class _Checker:
@@ -117,14 +123,14 @@ class _Checker:
         if kind == schema.STRING:
             if tag == nodes.BINARY:
                 try:
-                    return Val(base64.b64decode("".join(node.text.split()), validate=True), span)
+                    return Val(binascii.a2b_base64("".join(node.text.split()), strict_mode=True), span)
                 except (binascii.Error, ValueError):
                     self.diags.error(span, "binary", "!!binary value contains invalid base64 data")
                     return None
             if tag == nodes.MERGE:
                 self.wrong_type(node, label, kind)
                 return None
-            if node.text and key.pattern and not _pattern(key.pattern).match(node.text):
+            if node.text and key.check is not None and not key.check(node.text):
                 # Kept, so that what uses it refuses it (a bad mode must not become 0644).
                 self.diags.error(span, "invalid-value", f"invalid value {node.text}")
             return Val(node.text, span)

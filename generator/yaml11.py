@@ -7,23 +7,65 @@ Differences from PyYAML's resolver are deliberate and follow the original:
 
 from __future__ import annotations
 
-import re
-
 from . import nodes
 
 _BOOL_TRUE = frozenset(["y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"])
 _BOOL_FALSE = frozenset(["n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"])
 _NULL = frozenset(("", "~", "null", "Null", "NULL"))
+_DIGITS = frozenset("0123456789")
+_DIGITS_ = frozenset("0123456789_")
+_OCTAL_ = frozenset("01234567_")
+_BINARY_ = frozenset("01_")
+_HEX_ = frozenset("0123456789abcdefABCDEF_")
+_INF = frozenset((".inf", ".Inf", ".INF"))
+_NAN = frozenset((".nan", ".NaN", ".NAN"))
 
-_INT = re.compile(
-    r"[-+]?(?:0b[01_]+|0x[0-9a-fA-F_]+|0[0-7_]+|0|[1-9][0-9_]*)\Z",
-)
-_FLOAT = re.compile(
-    r"[-+]?(?:(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
-    r"|[0-9][0-9_]*[eE][-+]?[0-9]+"
-    r"|\.(?:inf|Inf|INF))\Z"
-    r"|\.(?:nan|NaN|NAN)\Z",
-)
+
+def _all(text: str, allowed: frozenset[str]) -> bool:
+    return all(c in allowed for c in text)
+
+
+def is_int(text: str) -> bool:
+    """[-+]?(0b[01_]+|0x[0-9a-fA-F_]+|0[0-7_]+|0|[1-9][0-9_]*); 0b and 0x need a digit."""
+    s = text[1:] if text[:1] in ("-", "+") else text
+    if s[:2] == "0b":
+        rest, allowed = s[2:], _BINARY_
+    elif s[:2] == "0x":
+        rest, allowed = s[2:], _HEX_
+    elif s == "0":
+        return True
+    elif s[:1] == "0":
+        return _all(s[1:], _OCTAL_)
+    else:
+        return s[:1] in _DIGITS and _all(s, _DIGITS_)
+    # Binary and hex need a digit after the prefix: int("", 2) has no value.
+    return bool(rest.replace("_", "")) and _all(rest, allowed)
+
+
+def is_float(text: str) -> bool:
+    """[-+]?([0-9][0-9_]*)?.[0-9_]*([eE][-+]?[0-9]+)?, or [-+]?[0-9][0-9_]*[eE][-+]?[0-9]+,
+    or [-+]?.inf or .nan; the mantissa needs a digit."""
+    if text in _NAN:
+        return True
+    s = text[1:] if text[:1] in ("-", "+") else text
+    if s in _INF:
+        return True
+    mantissa, exponent = s, None
+    for i, c in enumerate(s):
+        if c in "eE":
+            mantissa, exponent = s[:i], s[i + 1 :]
+            break
+    if exponent is not None:
+        e = exponent[1:] if exponent[:1] in ("-", "+") else exponent
+        if not e or not _all(e, _DIGITS):
+            return False
+    if "." in mantissa:
+        whole, _, fraction = mantissa.partition(".")
+        if whole and (whole[0] not in _DIGITS or not _all(whole, _DIGITS_)):
+            return False
+        return _all(fraction, _DIGITS_) and any(c in _DIGITS for c in mantissa)
+    return exponent is not None and mantissa[:1] in _DIGITS and _all(mantissa, _DIGITS_)
+
 
 # Only these first characters can start a non-string plain scalar; the check
 # keeps the common case (words, paths, unit text) away from the regexes.
@@ -53,11 +95,9 @@ def resolve_plain(text: str) -> str:
         return nodes.BOOL
     if text == "<<":
         return nodes.MERGE
-    if _INT.match(text):
+    if is_int(text):
         return nodes.INT
-    if _FLOAT.match(text) and (
-        any(c.isdigit() for c in text) or text.lstrip("-+").lower() in (".inf", ".nan")
-    ):
+    if is_float(text):
         return nodes.FLOAT
     return nodes.STR
 
