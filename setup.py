@@ -1,14 +1,45 @@
-"""The wheel: the pure-Python package, plus the compiled fast path once ext/ has one."""
+"""The wheel: the ccgen package, with the libyaml fast path when it can be built.
 
+The extension is built when Cython and libyaml's header are present; without
+them, or with CCGEN_PURE_PYTHON=1, the package installs pure Python and says so.
+"""
+
+import os
 import re
+import sys
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Extension, setup
 
 HERE = Path(__file__).parent
 _FOUND = re.search(r'__version__ = "([^"]+)"', (HERE / "generator" / "__init__.py").read_text())
 assert _FOUND is not None, "generator/__init__.py must define __version__"
 VERSION = _FOUND.group(1)
+
+
+def extensions() -> list[Extension]:
+    def pure(reason: str) -> list[Extension]:
+        sys.stderr.write(f"ccgen: building without the libyaml fast path: {reason}\n")
+        return []
+
+    if os.environ.get("CCGEN_PURE_PYTHON") == "1":
+        return pure("CCGEN_PURE_PYTHON=1")
+    if not Path("/usr/include/yaml.h").exists() and not os.environ.get("CCGEN_YAML_INCLUDE"):
+        return pure("yaml.h not found (install libyaml-dev)")
+    try:
+        from Cython.Build import cythonize
+    except ImportError:
+        return pure("Cython is not installed")
+    ext = Extension(
+        "ccgen.ext._yaml",
+        ["ext/_yaml.pyx"],
+        libraries=["yaml"],
+        include_dirs=[os.environ["CCGEN_YAML_INCLUDE"]] if os.environ.get("CCGEN_YAML_INCLUDE") else [],
+        # Hardening a distribution would ask for; packaging/elfcheck.py checks for it.
+        extra_link_args=["-Wl,-z,relro,-z,now", "-Wl,-z,noexecstack", "-Wl,--build-id"],
+    )
+    return list(cythonize([ext], language_level=3, quiet=True))  # type: ignore[no-untyped-call]
+
 
 setup(
     name="ccgen",
@@ -20,7 +51,8 @@ setup(
     python_requires=">=3.9",
     packages=["ccgen", "ccgen.apply", "ccgen.ext", "ccgen.providers"],
     package_dir={"ccgen": "generator", "ccgen.ext": "ext", "ccgen.providers": "providers"},
-    package_data={"ccgen": ["py.typed"]},
+    package_data={"ccgen": ["py.typed"], "ccgen.ext": ["*.pyx", "*.pyi"]},
+    ext_modules=extensions(),
     install_requires=["PyYAML>=5.4"],
     entry_points={
         "console_scripts": [

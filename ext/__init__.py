@@ -1,7 +1,26 @@
-"""Compiled fast paths for ccgen (not built yet: see docs/design.md).
+"""Compiled fast paths for ccgen, with the pure-Python modules as the reference.
 
-Every caller falls back to the pure-Python modules in ccgen when this package
-has no compiled module, so BACKEND tells which one is live.
+BACKEND says which one is live: "cython" when the extension was built and
+loaded, "python" when it is missing or CCGEN_PURE_PYTHON=1 turns it off.
 """
 
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ccgen import nodes
+
+compose: Callable[[str], tuple[bool, nodes.Node | None]] | None = None
 BACKEND = "python"
+
+if os.environ.get("CCGEN_PURE_PYTHON") != "1":
+    try:
+        from ._yaml import compose as compose
+    except ImportError:
+        pass
+    else:
+        BACKEND = "cython"

@@ -5,6 +5,7 @@ Imports are kept to the pipeline itself; no argparse, json or logging here.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -39,6 +40,9 @@ def generate(outdir: str, root: str, diags: Diagnostics) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A short batch run whose objects form no cycles: the cyclic collector only
+    # re-walks the growing tree (it made 5000 units cost 7x 1000, not 5x).
+    gc.disable()
     args = sys.argv[1:] if argv is None else argv
     log = Log(NAME, kmsg=run_by_systemd())
     try:

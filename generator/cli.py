@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -172,6 +173,7 @@ USAGE = """usage: ccgen --print [--root DIR] [--oem FILE] [USERDATA ...]
 
 
 def main(argv: list[str] | None = None) -> int:
+    gc.disable()  # see boot.main: a batch run without cycles
     args = sys.argv[1:] if argv is None else argv
     try:
         if not args or args[0] in ("-h", "--help", "help"):

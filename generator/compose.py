@@ -1,4 +1,4 @@
-"""PyYAML events in, positioned nodes out (the pure-Python loader).
+"""YAML text in, positioned nodes out: the compiled fast path, or PyYAML events.
 
 The tree is built iteratively from the event stream rather than with PyYAML's
 recursive composer, so that a document nested 10,000 levels deep is a
@@ -7,8 +7,6 @@ budgeted (a "billion laughs" document must not take the boot down).
 """
 
 from __future__ import annotations
-
-import os
 
 from . import nodes, yaml11
 from .diag import Diagnostics, Span
@@ -23,17 +21,7 @@ MAX_DEPTH = 256
 MIN_EXPANSION_BUDGET = 200_000
 
 
-def _loader_class() -> Any:
-    import yaml
-
-    if os.environ.get("CCGEN_PURE_PYTHON") != "1":
-        loader = getattr(yaml, "CSafeLoader", None)
-        if loader is not None:
-            return loader
-    return yaml.SafeLoader
-
-
-class _Abort(Exception):
+class Abort(Exception):
     def __init__(self, line: int, column: int, code: str, message: str) -> None:
         super().__init__(message)
         self.line = line
@@ -53,15 +41,46 @@ class _Frame:
 
 
 def compose(text: str, filename: str, diags: Diagnostics) -> nodes.Node | None:
-    """The first document of `text`, or None when it is empty or broken."""
+    """The first document of `text`, or None when it is empty or broken.
+
+    The compiled fast path (ccgen.ext) takes every document it can build without
+    a diagnostic; anything else (a syntax error, a limit, an unknown tag, a second
+    document) goes to the reference path below, so both give the same results.
+    """
+    from ccgen import ext
+
+    if ext.compose is not None:
+        done, root = ext.compose(text)
+        if done:
+            return root
+    return compose_reference(text, filename, diags)
+
+
+def expansion_budget(text: str) -> int:
+    return max(MIN_EXPANSION_BUDGET, len(text))
+
+
+def scalar_tag(tag: str | None, plain: bool, value: str) -> str | None:
+    """The resolved tag of a scalar; None for an explicit tag ccgen does not know."""
+    if tag is None:
+        return yaml11.resolve_plain(value) if plain else nodes.STR
+    if tag == "!":
+        return nodes.STR
+    if tag.startswith(yaml11.TAG_PREFIX):
+        return yaml11.EXPLICIT_TAGS.get(tag[len(yaml11.TAG_PREFIX) :])
+    return None
+
+
+def compose_reference(text: str, filename: str, diags: Diagnostics) -> nodes.Node | None:
+    """PyYAML's pure-Python parser: the reference every other path must equal."""
     import yaml
 
     loader = None
     try:
         # The pure loader reads (and may reject) the whole text in its constructor.
-        loader = _loader_class()(text)
+        loader = yaml.SafeLoader(text)
         return _compose(loader, text, filename, diags)
-    except _Abort as e:
+    except Abort as e:
         diags.error(Span(filename, e.line, e.column), e.code, e.message)
         return None
     except yaml.MarkedYAMLError as e:
@@ -72,9 +91,6 @@ def compose(text: str, filename: str, diags: Diagnostics) -> nodes.Node | None:
         code = "yaml-syntax"
         if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
             message = "a tab cannot indent YAML; use spaces"
-        elif "maximum nesting depth" in message:
-            # libyaml's own limit can fire before the composer sees that depth.
-            code, message = "yaml-depth", f"nesting is deeper than libyaml allows ({message})"
         diags.error(Span(filename, line, column), code, f"YAML: {message}")
         return None
     except yaml.YAMLError as e:
@@ -95,20 +111,10 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return line, column
 
 
-def _scalar_tag(tag: str | None, style: str | None, value: str) -> str | None:
-    if tag is None:
-        return yaml11.resolve_plain(value) if not style else nodes.STR
-    if tag == "!":
-        return nodes.STR
-    if tag.startswith(yaml11.TAG_PREFIX):
-        return yaml11.EXPLICIT_TAGS.get(tag[len(yaml11.TAG_PREFIX) :])
-    return None
-
-
 def _compose(loader: Any, text: str, filename: str, diags: Diagnostics) -> nodes.Node | None:
     import yaml
 
-    budget = max(MIN_EXPANSION_BUDGET, len(text))
+    budget = expansion_budget(text)
     count = 0
     anchors: dict[str, tuple[nodes.Node, int]] = {}
     stack: list[_Frame] = []
@@ -136,7 +142,7 @@ def _compose(loader: Any, text: str, filename: str, diags: Diagnostics) -> nodes
         mark = ev.start_mark
         line, column = mark.line + 1, mark.column + 1
         if isinstance(ev, yaml.ScalarEvent):
-            tag = _scalar_tag(ev.tag, ev.style, ev.value)
+            tag = scalar_tag(ev.tag, not ev.style, ev.value)
             if tag is None:
                 diags.warning(
                     Span(filename, line, column),
@@ -151,7 +157,7 @@ def _compose(loader: Any, text: str, filename: str, diags: Diagnostics) -> nodes
             attach(node)
         elif isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             if len(stack) >= MAX_DEPTH:
-                raise _Abort(line, column, "yaml-depth", f"nesting is deeper than {MAX_DEPTH} levels")
+                raise Abort(line, column, "yaml-depth", f"nesting is deeper than {MAX_DEPTH} levels")
             coll: nodes.Mapping | nodes.Sequence
             if isinstance(ev, yaml.MappingStartEvent):
                 coll = nodes.Mapping([], line, column)
@@ -165,14 +171,14 @@ def _compose(loader: Any, text: str, filename: str, diags: Diagnostics) -> nodes
         elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             frame = stack.pop()
             if isinstance(frame.node, nodes.Mapping):
-                _flatten_merges(frame.node, filename)
+                flatten_merges(frame.node)
             if frame.anchor is not None:
                 anchors[frame.anchor] = (frame.node, count - frame.start_count + 1)
             attach(frame.node)
         elif isinstance(ev, yaml.AliasEvent):
             target = anchors.get(ev.anchor or "")
             if target is None:
-                raise _Abort(
+                raise Abort(
                     line,
                     column,
                     "yaml-alias",
@@ -180,7 +186,7 @@ def _compose(loader: Any, text: str, filename: str, diags: Diagnostics) -> nodes
                 )
             count += target[1]
             if count > budget:
-                raise _Abort(
+                raise Abort(
                     line,
                     column,
                     "yaml-alias-bomb",
@@ -204,7 +210,7 @@ def _compose(loader: Any, text: str, filename: str, diags: Diagnostics) -> nodes
     return root
 
 
-def _flatten_merges(mapping: nodes.Mapping, filename: str) -> None:
+def flatten_merges(mapping: nodes.Mapping) -> None:
     """Apply `<<` merge keys: explicit keys win, then earlier merge sources."""
     if not any(isinstance(k, nodes.Scalar) and k.tag == nodes.MERGE for k, _ in mapping.pairs):
         return
@@ -217,7 +223,7 @@ def _flatten_merges(mapping: nodes.Mapping, filename: str) -> None:
             elif isinstance(value, nodes.Sequence) and all(isinstance(v, nodes.Mapping) for v in value.items):
                 sources.extend(v for v in value.items if isinstance(v, nodes.Mapping))
             else:
-                raise _Abort(
+                raise Abort(
                     value.line,
                     value.column,
                     "yaml-merge",

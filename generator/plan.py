@@ -42,8 +42,10 @@ class Link:
 
 
 def is_safe(path: str) -> bool:
-    parts = path.split("/")
-    return bool(path) and not path.startswith("/") and all(p not in ("", ".", "..") for p in parts)
+    """Relative, and no empty, "." or ".." component: it cannot leave the output directory."""
+    if not path or path[0] == "/" or path[-1] == "/" or "//" in path:
+        return False
+    return "." not in path or all(p not in (".", "..") for p in path.split("/"))
 
 
 class Plan:

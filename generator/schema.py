@@ -70,18 +70,47 @@ def _is_mode(text: str) -> bool:
     return 3 <= len(digits) <= 4 and all(c in "01234567" for c in digits)
 
 
-def _regex(pattern: str) -> dict[str, Any]:
-    """A rule kept as a regex: compiled only when a document uses the key."""
-    compiled: list[Any] = []
+_ASCII_DIGITS = frozenset("0123456789")
+_DAYS = frozenset(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))
 
-    def check(text: str) -> bool:
-        if not compiled:
-            import re
 
-            compiled.append(re.compile(pattern))
-        return compiled[0].match(text) is not None
+def _bounded_number(text: str, most: int) -> bool:
+    """0*(one or two digits up to `most`), as the window regex spells it."""
+    if not text or not all(c in _ASCII_DIGITS for c in text):
+        return False
+    significant = text.lstrip("0")
+    return len(significant) <= 2 and int(significant or "0") <= most
 
-    return {"pattern": pattern, "check": check}
+
+def _is_window_start(text: str) -> bool:
+    """^((?i:sun|mon|...) )?0*([0-9]|1[0-9]|2[0-3]):0*([0-9]|[1-5][0-9])$ (ASCII day names)."""
+    if len(text) > 4 and text[3] == " " and text[:3].lower() in _DAYS:
+        text = text[4:]
+    hours, sep, minutes = text.partition(":")
+    return bool(sep) and _bounded_number(hours, 23) and _bounded_number(minutes, 59)
+
+
+_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
+
+
+def _is_window_length(text: str) -> bool:
+    """^[-+]?([0-9]*(\\.[0-9]*)?[a-z]+)+$: runs of digits, an optional fraction, a unit."""
+    i = 1 if text[:1] in ("-", "+") else 0
+    if i == len(text):
+        return False
+    while i < len(text):
+        while i < len(text) and text[i] in _ASCII_DIGITS:
+            i += 1
+        if i < len(text) and text[i] == ".":
+            i += 1
+            while i < len(text) and text[i] in _ASCII_DIGITS:
+                i += 1
+        start = i
+        while i < len(text) and text[i] in _LOWER:
+            i += 1
+        if i == start:
+            return False
+    return True
 
 
 def _s(name: str, doc: str, **kw: Any) -> Key:
@@ -173,11 +202,12 @@ _LOCKSMITH = _env_keys(
     "endpoint etcd_cafile etcd_certfile etcd_keyfile etcd_username etcd_password group "
     "window_start=REBOOT_WINDOW_START window_length=REBOOT_WINDOW_LENGTH",
 )
-_LOCKSMITH_RULES = {
-    "window_start": _regex(
-        r"^((?i:sun|mon|tue|wed|thu|fri|sat|sun) )?0*([0-9]|1[0-9]|2[0-3]):0*([0-9]|[1-5][0-9])$"
-    ),
-    "window_length": _regex(r"^[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+$"),
+_LOCKSMITH_RULES: dict[str, dict[str, Any]] = {
+    "window_start": {
+        "pattern": r"^((?i:sun|mon|tue|wed|thu|fri|sat|sun) )?0*([0-9]|1[0-9]|2[0-3]):0*([0-9]|[1-5][0-9])$",
+        "check": _is_window_start,
+    },
+    "window_length": {"pattern": r"^[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+$", "check": _is_window_length},
 }
 _LOCKSMITH = tuple(
     Key(k.name, k.kind, k.doc, env=k.env, **_LOCKSMITH_RULES.get(k.name, {})) for k in _LOCKSMITH

@@ -15,6 +15,16 @@ class InstalledUnits:
     def __init__(self, root: str = "/") -> None:
         self.root = root
         self._cache: dict[str, tuple[str, str] | None] = {}
+        self._listing: dict[str, frozenset[str]] = {}
+
+    def _names(self, directory: str) -> frozenset[str]:
+        # One listing per directory instead of one failed open per unit and directory.
+        if directory not in self._listing:
+            try:
+                self._listing[directory] = frozenset(os.listdir(self._host(directory)))
+            except OSError:
+                self._listing[directory] = frozenset()
+        return self._listing[directory]
 
     def _host(self, path: str) -> str:
         return os.path.join(self.root, path.lstrip("/"))
@@ -27,6 +37,8 @@ class InstalledUnits:
 
     def _find(self, name: str) -> tuple[str, str] | None:
         for d in ADMIN_DIRS + VENDOR_DIRS:
+            if name not in self._names(d):
+                continue
             path = f"{d}/{name}"
             host = self._host(path)
             try:

@@ -69,6 +69,8 @@ def instance_of(name: str) -> str:
 def install_section(text: str) -> dict[str, list[str]]:
     """The [Install] settings of a unit file, with systemd's list semantics."""
     result: dict[str, list[str]] = {}
+    if "[Install]" not in text:
+        return result
     section = ""
     pending = ""
     for raw in text.splitlines():
@@ -100,6 +102,8 @@ def install_section(text: str) -> dict[str, list[str]]:
 
 def expand_specifiers(value: str, name: str) -> str | None:
     """The [Install] specifiers systemctl enable resolves; None for others."""
+    if "%" not in value:
+        return value
     kind = suffix(name)
     stem = name[: -len(kind) - 1]
     table = {

@@ -62,3 +62,21 @@ def test_choice_predicates_match_their_patterns() -> None:
             continue
         for probe in ("start", "stop", "b64", "gz+b64", "off", "on", "readonly", "etcd-lock", "x", ""):
             assert key.check(probe) == bool(re.match(key.pattern, probe)), (path, probe)
+
+
+@settings(max_examples=4000)
+@given(st.text(alphabet="0123456789: MonTUEsatwedx", max_size=10))
+def test_window_start_predicate(text: str) -> None:
+    key = (schema.KEYS.child("coreos") or schema.KEYS).child("locksmith")
+    rule = key.child("window_start") if key else None
+    assert rule is not None and rule.check is not None and rule.pattern is not None
+    assert rule.check(text) == bool(re.match(rule.pattern, text))
+
+
+@settings(max_examples=4000)
+@given(st.text(alphabet="0123456789.hms+-Hx", max_size=10))
+def test_window_length_predicate(text: str) -> None:
+    key = (schema.KEYS.child("coreos") or schema.KEYS).child("locksmith")
+    rule = key.child("window_length") if key else None
+    assert rule is not None and rule.check is not None and rule.pattern is not None
+    assert rule.check(text) == bool(re.match(rule.pattern, text))

@@ -1,0 +1,3 @@
+from ccgen import nodes
+
+def compose(text: str) -> tuple[bool, nodes.Node | None]: ...

@@ -1,0 +1,21 @@
+"""The benchmark script keeps working (its figures are read by people, not asserted here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_bench_runs_and_reports_every_figure() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench/run.py"), "--runs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    for prefix in ("1. generator", "2. --print, 1000", "2. --print, 5000", "3. pure path", "4. peak memory"):
+        assert prefix in proc.stdout, proc.stdout
