@@ -10,6 +10,20 @@ import sys
 from pathlib import Path
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+
+class BuildExt(build_ext):
+    """Links without the rpath some interpreters (pyenv's) put into every extension's flags:
+    a library search path baked into a system library is what packaging/elfcheck.py refuses."""
+
+    def build_extensions(self) -> None:
+        linker = self.compiler.linker_so
+        self.compiler.linker_so = [
+            arg for arg in linker if not arg.startswith(("-Wl,-rpath", "-Wl,-R", "-Wl,--enable-new-dtags"))
+        ]
+        super().build_extensions()
+
 
 HERE = Path(__file__).parent
 _FOUND = re.search(r'__version__ = "([^"]+)"', (HERE / "generator" / "__init__.py").read_text())
@@ -53,7 +67,8 @@ setup(
     package_dir={"ccgen": "generator", "ccgen.ext": "ext", "ccgen.providers": "providers"},
     package_data={"ccgen": ["py.typed"], "ccgen.ext": ["*.pyx", "*.pyi"]},
     ext_modules=extensions(),
-    install_requires=["PyYAML>=5.4"],
+    cmdclass={"build_ext": BuildExt},
+    install_requires=["PyYAML>=5.4", "pyelftools>=0.29"],
     entry_points={
         "console_scripts": [
             "ccgen = ccgen.cli:main",
