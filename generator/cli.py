@@ -75,11 +75,19 @@ def cmd_validate(argv: list[str]) -> int:
     p = _Parser(prog="ccgen validate", description="Check cloud-config files.")
     p.add_argument("--strict", action="store_true", help="warnings count as errors")
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("files", nargs="+", metavar="FILE", help="a cloud-config file, or - for stdin")
+    p.add_argument(
+        "--root",
+        metavar="IMAGE",
+        help="check against the unpacked image IMAGE (default FILE: IMAGE/usr/share/oem/cloud-config.yml)",
+    )
+    p.add_argument("files", nargs="*", metavar="FILE", help="a cloud-config file, or - for stdin")
     a = p.parse_args(argv)
+    if not a.files and a.root is None:
+        p.error("give a FILE, or --root IMAGE")
+    files = a.files or [pipeline.host_path(a.root, pipeline.OEM_PATH)]
     diags = Diagnostics()
     unreadable = False
-    for path in a.files:
+    for path in files:
         before = len(diags)
         inp = _read_named(path, diags)
         if inp is None:
@@ -87,7 +95,13 @@ def cmd_validate(argv: list[str]) -> int:
             if len(diags) == before:
                 sys.stderr.write(f"{path}: no such file\n")
             continue
-        pipeline.parse(inp if path == "-" else pipeline.Input(path, inp.data), diags)
+        inp = inp if path == "-" else pipeline.Input(path, inp.data)
+        config = pipeline.parse(inp, diags)
+        if a.root is not None and config is not None:
+            from . import imagecheck, render
+
+            lines = {inp.path: inp.data.decode("utf-8", "replace").splitlines()}
+            imagecheck.ImageChecker(a.root, lines, diags).check(render.merge_units([config]))
     found = diags.sorted()
     if a.format == "json":
         json.dump([d.as_json() for d in found], sys.stdout, indent=2)
@@ -162,7 +176,7 @@ def cmd_check_inputs(argv: list[str]) -> int:
 
 
 USAGE = """usage: ccgen --print [--root DIR] [--oem FILE] [USERDATA ...]
-       ccgen validate [--strict] [--format text|json] FILE...
+       ccgen validate [--strict] [--format text|json] [--root IMAGE] [FILE...]
        ccgen schema [--format json|markdown]
        ccgen apply [--root DIR] [--only STEP] [--force] (--boot | USERDATA ...)
        ccgen fetch ec2 [--endpoint URL] [--deadline S] [--cache-dir DIR] [--reload]
