@@ -82,12 +82,13 @@ def elf_info(host: str) -> tuple[str, str | None] | None:
             f.seek(0)
             from elftools.common.exceptions import ELFError
             from elftools.elf.elffile import ELFFile
+            from elftools.elf.segments import InterpSegment
 
             try:
                 elf = ELFFile(f)
                 interp = None
                 for seg in elf.iter_segments():
-                    if seg["p_type"] == "PT_INTERP":
+                    if isinstance(seg, InterpSegment):
                         interp = seg.get_interp_name()
                 return str(elf["e_machine"]), interp
             except ELFError:
