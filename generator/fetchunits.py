@@ -26,8 +26,22 @@ _OEM_IDS = {
 _EXPLICIT = {"ec2": (EC2,), "configdrive": (CONFIGDRIVE,), "ec2-compat": (CONFIGDRIVE, EC2), "none": ()}
 
 
+def enabled() -> tuple[str, ...]:
+    """The providers this installation was built with (meson's providers option)."""
+    try:
+        from . import _build  # type: ignore[attr-defined]
+    except ImportError:
+        return (EC2, CONFIGDRIVE)
+    return tuple(_build.PROVIDERS)
+
+
 def choose(kernel: dict[str, str], oem_id: str, virtualization: str) -> tuple[str, ...]:
     """Providers to run, in order: ccgen.provider=, then the OEM id from the kernel or the config."""
+    allowed = enabled()
+    return tuple(p for p in _wanted(kernel, oem_id, virtualization) if p in allowed)
+
+
+def _wanted(kernel: dict[str, str], oem_id: str, virtualization: str) -> tuple[str, ...]:
     if virtualization.startswith("container"):
         return ()
     explicit = kernel.get("ccgen.provider")
