@@ -1,0 +1,230 @@
+"""Boot real Debian machines with ccgen as their generator and check the state they reach.
+
+Run with `./dev test` (after the unit tests) or `pytest -m vm tests/vm`.  A failure
+names the scenario and carries the console lines that matter.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from . import machine
+
+pytestmark = pytest.mark.vm
+
+PROBE_COMMON = r"""
+unit() { echo "unit $1 $(systemctl show -p ActiveState --value "$1") $(systemctl show -p LoadState --value "$1")"; }
+echo "hostname $(hostname)"
+systemctl show -p GeneratorsStartTimestampMonotonic -p GeneratorsFinishTimestampMonotonic | sed 's/^/timing /'
+journalctl -k -t ccgen -o cat --no-pager | sed 's/^/kmsg /'
+"""
+
+
+@pytest.fixture(scope="module")
+def session_tree(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    for tool in ("qemu-system-x86_64", "debootstrap", "mkfs.ext4", "debugfs", "chroot"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is missing; ./dev test installs it")
+    base = machine.base_tree()
+    debs = tmp_path_factory.mktemp("debs")
+    subprocess.run([str(machine.REPO / "packaging/build-deb.sh"), str(debs)], check=True, capture_output=True)
+    (deb,) = debs.glob("ccgen_*.deb")
+    tree = tmp_path_factory.mktemp("session") / "tree"
+    machine.run("cp", "-a", str(base), str(tree), timeout=600)
+    machine.install_ccgen(tree, deb)
+    yield tree
+    shutil.rmtree(tree, ignore_errors=True)
+
+
+def lines(report: str, prefix: str) -> list[str]:
+    return [ln[len(prefix) + 1 :] for ln in report.splitlines() if ln.startswith(prefix + " ")]
+
+
+def explain(scenario: str, b: machine.Boot) -> str:
+    """What a failure shows: the scenario, how the boot ended, and the console's telling lines."""
+    telling = [
+        ln
+        for ln in b.console.splitlines()
+        if any(w in ln for w in ("ccgen", "Failed", "FAILED", "error", "Error", "Timed out", "panic"))
+    ]
+    tail = b.console.splitlines()[-25:]
+    return (
+        f"scenario: {scenario}; qemu exit {b.status} after {b.seconds:.0f}s\n"
+        + "\n".join(telling[-40:])
+        + "\n--- last console lines ---\n"
+        + "\n".join(tail)
+    )
+
+
+def booted(scenario: str, b: machine.Boot) -> str:
+    assert b.status is not None, "boot hung and was killed: " + explain(scenario, b)
+    report = b.report()
+    assert report, "no report from the machine: " + explain(scenario, b)
+    return report
+
+
+SSH_KEY = subprocess.run(
+    [
+        "sh",
+        "-c",
+        "k=$(mktemp -u) && ssh-keygen -q -t ed25519 -N '' -C vmtest@ccgen -f $k && cat $k.pub && rm $k $k.pub",
+    ],
+    capture_output=True,
+    text=True,
+).stdout.strip()
+
+OEM_ONLY = f"""#cloud-config
+hostname: oem-host
+users:
+  - name: alice
+    groups: [sudo]
+    shell: /bin/bash
+    ssh_authorized_keys:
+      - {SSH_KEY}
+write_files:
+  - path: /etc/vmtest/written.conf
+    permissions: "0600"
+    owner: alice
+    content: hello from write_files
+coreos:
+  etcd2:
+    name: 'node "one" 100% $HOME'
+  units:
+    - name: hello.service
+      command: start
+      content: |
+        [Service]
+        Type=oneshot
+        RemainAfterExit=yes
+        ExecStart=/bin/sh -c 'echo hello > /run/hello'
+    - name: enabled.service
+      enable: true
+      content: |
+        [Service]
+        Type=oneshot
+        RemainAfterExit=yes
+        ExecStart=/bin/true
+        [Install]
+        WantedBy=multi-user.target
+    - name: vendor-thing.service
+      mask: true
+    - name: etcd2.service
+      content: |
+        [Service]
+        Type=oneshot
+        RemainAfterExit=yes
+        ExecStart=/bin/true
+"""
+
+PROBE_OEM = (
+    PROBE_COMMON
+    + r"""
+for u in hello.service enabled.service vendor-thing.service ccgen-apply.service etcd2.service; do unit $u; done
+stat -c 'file %n %a %U' /etc/vmtest/written.conf /home/alice/.ssh /home/alice/.ssh/authorized_keys
+echo "content $(cat /etc/vmtest/written.conf)"
+echo "hello $(cat /run/hello)"
+getent passwd alice | sed 's/^/passwd /'
+echo "groups $(id -nG alice)"
+ssh-keygen -l -f /home/alice/.ssh/authorized_keys | sed 's/^/keycheck /'
+sshd -T -C user=alice,host=h,addr=192.0.2.1 2>&1 | grep -iE '^(authorizedkeysfile|strictmodes) ' | sed 's/^/sshd /'
+systemctl show -p Environment etcd2.service | sed 's/^/env /'
+"""
+)
+
+VENDOR_UNIT = "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n"
+
+
+def test_oem_only(session_tree: Path, tmp_path: Path) -> None:
+    files = {
+        "/usr/share/oem/cloud-config.yml": OEM_ONLY,
+        "/etc/vmtest/probe.sh": PROBE_OEM,
+        "/lib/systemd/system/vendor-thing.service": VENDOR_UNIT,
+    }
+    disk = machine.make_disk(session_tree, tmp_path, files)
+    wants = "/etc/systemd/system/multi-user.target.wants/vendor-thing.service"
+    machine.run(
+        "debugfs", "-w", "-R", f"symlink {wants} /lib/systemd/system/vendor-thing.service", str(disk.path)
+    )
+    b = machine.boot(disk, tmp_path)
+    report = booted("OEM only", b)
+    why = explain("OEM only", b)
+    units = {ln.split()[0]: ln.split()[1:] for ln in lines(report, "unit")}
+    assert units["hello.service"] == ["active", "loaded"], why
+    assert units["enabled.service"] == ["active", "loaded"], why
+    assert units["vendor-thing.service"] == ["inactive", "masked"], why
+    assert units["ccgen-apply.service"] == ["active", "loaded"], why
+    assert lines(report, "hello") == ["hello"], why
+    assert "/etc/vmtest/written.conf 600 alice" in lines(report, "file"), why
+    assert "/home/alice/.ssh 700 alice" in lines(report, "file"), why
+    assert "/home/alice/.ssh/authorized_keys 600 alice" in lines(report, "file"), why
+    assert lines(report, "content") == ["hello from write_files"], why
+    assert lines(report, "passwd")[0].endswith(":/home/alice:/bin/bash"), why
+    assert "sudo" in lines(report, "groups")[0].split(), why
+    assert any("vmtest@ccgen (ED25519)" in ln for ln in lines(report, "keycheck")), why
+    assert "strictmodes yes" in lines(report, "sshd"), why
+    assert any(".ssh/authorized_keys" in ln for ln in lines(report, "sshd")), why
+    assert lines(report, "hostname") == ["oem-host"], why
+    # The drop-in's value reached the service unchanged: quotes, percent and dollar.
+    # systemctl show quotes each assignment and writes \" and \$ for display.
+    env = lines(report, "env")[0]
+    assert env.startswith('Environment="') and env.endswith('"'), why
+    shown = env[len('Environment="') : -1]
+    assert shown.replace('\\"', '"').replace("\\$", "$") == 'ETCD_NAME=node "one" 100% $HOME', why
+
+
+BROKEN_OEM = """#cloud-config
+coreos:
+  units:
+    - name: oem-agent.service
+      command: start
+      content: |
+        [Service]
+        Type=oneshot
+        RemainAfterExit=yes
+        ExecStart=/bin/true
+"""
+BROKEN_USER = "#cloud-config\ncoreos:\n  units:\n    - name: x.service\n      content: [unclosed\n"
+
+
+def test_broken_user_config(session_tree: Path, tmp_path: Path) -> None:
+    files = {
+        "/usr/share/oem/cloud-config.yml": BROKEN_OEM,
+        "/var/lib/ccgen/user-data": BROKEN_USER,
+        "/etc/vmtest/probe.sh": PROBE_COMMON + "unit oem-agent.service\n",
+    }
+    b = machine.boot(machine.make_disk(session_tree, tmp_path, files), tmp_path)
+    report = booted("broken user config", b)
+    why = explain("broken user config", b)
+    assert lines(report, "unit") == ["oem-agent.service active loaded"], why
+    kmsg = lines(report, "kmsg")
+    assert any("/var/lib/ccgen/user-data:6:1: error: YAML" in ln for ln in kmsg), why
+
+
+def test_boot_cost(session_tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = {
+        "/usr/share/oem/cloud-config.yml": BROKEN_OEM,
+        "/etc/vmtest/probe.sh": PROBE_COMMON,
+    }
+    results = {}
+    for label, masked in (("with ccgen", False), ("generator masked", True)):
+        work = tmp_path / label.replace(" ", "-")
+        work.mkdir()
+        extra = {"/etc/systemd/system-generators/ccgen-generator": ""} if masked else {}
+        b = machine.boot(machine.make_disk(session_tree, work, {**files, **extra}), work)
+        report = booted(f"boot cost, {label}", b)
+        timing = dict(ln.split("=", 1) for ln in lines(report, "timing"))
+        results[label] = int(timing["GeneratorsFinishTimestampMonotonic"]) - int(
+            timing["GeneratorsStartTimestampMonotonic"]
+        )
+    cost = results["with ccgen"] - results["generator masked"]
+    with capsys.disabled():
+        print(
+            f"\nboot cost (TCG guest): generators took {results['with ccgen'] / 1000:.1f} ms with ccgen,"
+            f" {results['generator masked'] / 1000:.1f} ms with it masked: ccgen adds {cost / 1000:.1f} ms"
+        )
+    assert results["with ccgen"] > 0 and results["generator masked"] > 0
