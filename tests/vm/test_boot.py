@@ -228,3 +228,141 @@ def test_boot_cost(session_tree: Path, tmp_path: Path, capsys: pytest.CaptureFix
             f" {results['generator masked'] / 1000:.1f} ms with it masked: ccgen adds {cost / 1000:.1f} ms"
         )
     assert results["with ccgen"] > 0 and results["generator masked"] > 0
+
+
+def with_wait_online(tree: Path) -> None:
+    """network-online.target really waits for the static address (the EC2 fetch needs it)."""
+    wants = tree / "etc/systemd/system/network-online.target.wants"
+    wants.mkdir(parents=True, exist_ok=True)
+    link = wants / "systemd-networkd-wait-online.service"
+    if not link.is_symlink():
+        link.symlink_to("/lib/systemd/system/systemd-networkd-wait-online.service")
+
+
+PROVIDER_OEM = """#cloud-config
+coreos:
+  oem:
+    id: {oem_id}
+users:
+  - name: core
+    shell: /bin/bash
+"""
+
+PROBE_PROVIDER = (
+    PROBE_COMMON
+    + r"""
+unit {unit}
+echo "file $(cat {file} 2>/dev/null || echo MISSING)"
+echo "cores $(grep -c '^core:' /etc/passwd)"
+grep -h ssh- /home/core/.ssh/authorized_keys | sed 's/^/key /'
+cat /var/lib/ccgen/metadata | sed 's/^/meta /'
+if [ -f /etc/vmtest/delete-after ]; then rm -f {file}; rm /etc/vmtest/delete-after; fi
+"""
+)
+
+DRIVE_USER_DATA = """#cloud-config
+write_files:
+  - path: /etc/from-configdrive
+    content: from the drive
+coreos:
+  units:
+    - name: user-unit.service
+      command: start
+      content: "[Service]\\nType=oneshot\\nRemainAfterExit=yes\\nExecStart=/bin/true\\n"
+"""
+
+
+def config_drive(tmp: Path) -> Path:
+    import json
+
+    latest = tmp / "drive/openstack/latest"
+    latest.mkdir(parents=True)
+    (latest / "user_data").write_text(DRIVE_USER_DATA)
+    meta = {
+        "uuid": "a1b2c3d4-0000-4000-8000-000000000001",
+        "hostname": "cd-host",
+        "public_keys": {"k": SSH_KEY},
+    }
+    (latest / "meta_data.json").write_text(json.dumps(meta))
+    iso = tmp / "configdrive.iso"
+    machine.run("genisoimage", "-quiet", "-V", "config-2", "-r", "-J", "-o", str(iso), str(tmp / "drive"))
+    return iso
+
+
+def test_config_drive_first_and_second_boot(session_tree: Path, tmp_path: Path) -> None:
+    probe = PROBE_PROVIDER.replace("{unit}", "user-unit.service").replace("{file}", "/etc/from-configdrive")
+    files = {
+        "/usr/share/oem/cloud-config.yml": PROVIDER_OEM.format(oem_id="openstack"),
+        "/etc/vmtest/probe.sh": probe,
+        "/etc/vmtest/delete-after": "",  # the user deletes the file after the first boot
+    }
+    disk = machine.make_disk(session_tree, tmp_path, files)
+    first = machine.boot(disk, tmp_path, extra_disks=(config_drive(tmp_path),))
+    report = booted("config-drive, first boot", first)
+    why = explain("config-drive, first boot", first)
+    assert lines(report, "unit") == ["user-unit.service active loaded"], why
+    assert lines(report, "file") == ["from the drive"], why
+    assert lines(report, "hostname") == ["cd-host"], why
+    assert lines(report, "key") == [SSH_KEY], why
+    assert "STATE=present" in lines(report, "meta"), why
+    second = machine.boot(disk, tmp_path)
+    report = booted("config-drive, second boot without the drive", second)
+    why = explain("config-drive, second boot without the drive", second)
+    assert lines(report, "unit") == ["user-unit.service active loaded"], why
+    assert lines(report, "hostname") == ["cd-host"], why
+    assert lines(report, "key") == [SSH_KEY], why
+    assert lines(report, "cores") == ["1"], why
+    assert lines(report, "file") == ["MISSING"], "a file deleted on purpose came back: " + why
+
+
+EC2_USER_DATA = """#cloud-config
+write_files:
+  - path: /etc/ec2-address
+    content: "address=$private_ipv4"
+coreos:
+  units:
+    - name: ec2-unit.service
+      command: start
+      content: "[Service]\\nType=oneshot\\nRemainAfterExit=yes\\nExecStart=/bin/true\\n"
+"""
+
+
+def test_ec2_imdsv2_first_boot_then_server_down(session_tree: Path, tmp_path: Path) -> None:
+    from ..fakeimds import Behaviour, FakeIMDS
+
+    with_wait_online(session_tree)
+    probe = PROBE_PROVIDER.replace("{unit}", "ec2-unit.service").replace("{file}", "/etc/ec2-address")
+    files = {
+        "/usr/share/oem/cloud-config.yml": PROVIDER_OEM.format(oem_id="ec2"),
+        "/etc/vmtest/probe.sh": probe,
+    }
+    disk = machine.make_disk(session_tree, tmp_path, files)
+    cmdline = f"ccgen.ec2.endpoint=http://{machine.GUEST_SERVER}/"
+    behaviour = Behaviour(
+        user_data=EC2_USER_DATA.encode(),
+        meta={
+            "instance-id": "i-0a1b2c3d4e5f",
+            "hostname": "ip-10-0-2-15.ec2.internal",
+            "local-ipv4": "10.0.2.15",
+        },
+        keys=[("k", SSH_KEY)],
+    )
+    with FakeIMDS(behaviour) as server:
+        first = machine.boot(disk, tmp_path, cmdline=cmdline, server_port=int(server.url.rsplit(":", 1)[1]))
+        gets = [h for m, _, h in server.requests if m == "GET"]
+    report = booted("EC2, first boot", first)
+    why = explain("EC2, first boot", first)
+    assert gets and all(h.get("x-aws-ec2-metadata-token") for h in gets), "IMDSv2 token missing: " + why
+    assert lines(report, "unit") == ["ec2-unit.service active loaded"], why
+    assert lines(report, "file") == ["address=10.0.2.15"], why
+    assert lines(report, "key") == [SSH_KEY], why
+    assert lines(report, "hostname") == ["ip-10-0-2-15.ec2.internal"], why
+    with FakeIMDS(Behaviour(fail_always=True)) as server:
+        second = machine.boot(disk, tmp_path, cmdline=cmdline, server_port=int(server.url.rsplit(":", 1)[1]))
+        asked = server.count()
+    report = booted("EC2, second boot with the server answering 500", second)
+    why = explain("EC2, second boot with the server answering 500", second)
+    assert asked > 1, "the fetch should have retried: " + why
+    assert lines(report, "unit") == ["ec2-unit.service active loaded"], why
+    assert lines(report, "file") == ["address=10.0.2.15"], why
+    assert second.seconds < 300, why
