@@ -128,12 +128,6 @@ class Disk:
         self.path = path
         self.tree = tree
 
-    def read(self, path: str) -> str:
-        proc = subprocess.run(
-            ["debugfs", "-R", f"cat {path}", str(self.path)], capture_output=True, text=True, timeout=60
-        )
-        return proc.stdout
-
 
 def make_disk(session_tree: Path, workdir: Path, files: dict[str, str], size: str = "3G") -> Disk:
     """This test's own disk: the session tree plus its files, as a fresh ext4 image."""
