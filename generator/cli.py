@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
 import gc
-import json
 import os
 import sys
 
@@ -14,14 +12,25 @@ from .diag import Diagnostics, Severity
 from .plan import File
 
 NORMAL_DIR = "/run/systemd/generator"
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from typing import NoReturn
+
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
-        raise SystemExit(EXIT_USAGE)
+def _parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """argparse for the less frequent commands, imported only when one of them runs."""
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            self.print_usage(sys.stderr)
+            sys.stderr.write(f"{self.prog}: error: {message}\n")
+            raise SystemExit(EXIT_USAGE)
+
+    return Parser(prog=prog, description=description)
 
 
 def _read_named(path: str, diags: Diagnostics) -> pipeline.Input | None:
@@ -30,13 +39,47 @@ def _read_named(path: str, diags: Diagnostics) -> pipeline.Input | None:
     return pipeline.read_input("/", os.path.abspath(path), diags, host=path)
 
 
+class _PrintArgs:
+    def __init__(self) -> None:
+        self.root = "/"
+        self.oem: str | None = None
+        self.userdata: list[str] = []
+
+
+PRINT_USAGE = "usage: ccgen --print [--root DIR] [--oem FILE] [USERDATA ...]\n"
+
+
+def _print_args(argv: list[str]) -> _PrintArgs | None:
+    """--print's few options by hand: argparse (and the re it imports) cost 7 ms per run."""
+    a = _PrintArgs()
+    it = iter(argv)
+    for arg in it:
+        if arg == "--print":
+            continue
+        if arg in ("--root", "--oem") or arg.startswith(("--root=", "--oem=")):
+            name, _, value = arg.partition("=")
+            value = value or next(it, "")
+            if not value:
+                return None
+            if name == "--root":
+                a.root = value
+            else:
+                a.oem = value
+        elif arg in ("-h", "--help"):
+            sys.stdout.write(PRINT_USAGE)
+            raise SystemExit(EXIT_OK)
+        elif arg.startswith("-") and arg != "-":
+            return None
+        else:
+            a.userdata.append(arg)
+    return a
+
+
 def cmd_print(argv: list[str]) -> int:
-    p = _Parser(prog="ccgen --print", description="Show what ccgen-generator would write.")
-    p.add_argument("--print", action="store_true", required=True)
-    p.add_argument("--root", default="/", help="read every input from under this directory")
-    p.add_argument("--oem", help="the OEM cloud-config (default: ROOT/usr/share/oem/cloud-config.yml)")
-    p.add_argument("userdata", nargs="*", help="user cloud-configs (default: the cache under ROOT)")
-    a = p.parse_args(argv)
+    a = _print_args(argv)
+    if a is None:
+        sys.stderr.write(PRINT_USAGE)
+        return EXIT_USAGE
     diags = Diagnostics()
     unreadable = False
     meta = cache.metadata(a.root)
@@ -72,7 +115,7 @@ def cmd_print(argv: list[str]) -> int:
 
 
 def cmd_validate(argv: list[str]) -> int:
-    p = _Parser(prog="ccgen validate", description="Check cloud-config files.")
+    p = _parser("ccgen validate", "Check cloud-config files.")
     p.add_argument("--strict", action="store_true", help="warnings count as errors")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument(
@@ -104,6 +147,8 @@ def cmd_validate(argv: list[str]) -> int:
             imagecheck.ImageChecker(a.root, lines, diags).check(render.merge_units([config]))
     found = diags.sorted()
     if a.format == "json":
+        import json
+
         json.dump([d.as_json() for d in found], sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
@@ -118,12 +163,14 @@ def cmd_validate(argv: list[str]) -> int:
 def cmd_schema(argv: list[str]) -> int:
     from . import export
 
-    p = _Parser(prog="ccgen schema", description="Print the cloud-config schema.")
+    p = _parser("ccgen schema", "Print the cloud-config schema.")
     p.add_argument("--format", choices=("json", "markdown"), default="json")
     a = p.parse_args(argv)
     if a.format == "markdown":
         sys.stdout.write(export.markdown())
     else:
+        import json
+
         json.dump(export.json_schema(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     return EXIT_OK
@@ -132,12 +179,12 @@ def cmd_schema(argv: list[str]) -> int:
 def cmd_apply(argv: list[str]) -> int:
     from .apply import run
 
-    p = _Parser(prog="ccgen apply", description="Apply files, users, keys, hostname and network.")
+    p = _parser("ccgen apply", "Apply files, users, keys, hostname and network.")
     p.add_argument("--root", default="/", help="apply to the image tree under DIR instead of this system")
     p.add_argument("--boot", action="store_true", help="read the generator's inputs (OEM config and cache)")
     p.add_argument("--only", choices=sorted(run.STEPS), help="run one step")
     p.add_argument("--force", action="store_true", help="apply again what was already applied")
-    p.add_argument("--record-script", metavar="SHA256", help=argparse.SUPPRESS)
+    p.add_argument("--record-script", metavar="SHA256", help="==SUPPRESS==")
     p.add_argument("userdata", nargs="*", help="cloud-config files to apply")
     a = p.parse_args(argv)
     if not a.boot and not a.userdata and not a.record_script:
@@ -169,7 +216,7 @@ def cmd_apply(argv: list[str]) -> int:
 def cmd_check_inputs(argv: list[str]) -> int:
     from . import rerun
 
-    p = _Parser(prog="ccgen check-inputs", description="Compile again if the inputs changed.")
+    p = _parser("ccgen check-inputs", "Compile again if the inputs changed.")
     p.add_argument("--expect", required=True, help="the digest the generator recorded")
     a = p.parse_args(argv)
     return rerun.check_inputs(a.expect, os.environ.get("CCGEN_ROOT") or "/")

@@ -136,7 +136,8 @@ def parse(inp: Input, diags: Diagnostics, values: dict[str, str] | None = None) 
     root = compose.compose(doc.text, inp.path, diags)
     top = validate.check(root, inp.path, diags)
     rules.check(top, diags)
-    return build.build(inp.path, top, diags, values)
+    # Without a "$" in the document there is nothing to replace: skip walking the tree.
+    return build.build(inp.path, top, diags, values if b"$" in inp.data else None)
 
 
 def compile_inputs(

@@ -45,7 +45,10 @@ def is_safe(path: str) -> bool:
     """Relative, and no empty, "." or ".." component: it cannot leave the output directory."""
     if not path or path[0] == "/" or path[-1] == "/" or "//" in path:
         return False
-    return "." not in path or all(p not in (".", "..") for p in path.split("/"))
+    if "." not in path:
+        return True
+    parts = path.split("/")
+    return "." not in parts and ".." not in parts
 
 
 class Plan:

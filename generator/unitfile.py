@@ -31,12 +31,12 @@ def name_problem(name: str) -> str | None:
         return f"unit name is longer than {NAME_MAX} characters"
     kind = suffix(name)
     if kind in NETWORK_TYPES:
-        if not all(c in _NETWORK_NAME_CHARS for c in name) or name.startswith("."):
+        if not _NETWORK_NAME_CHARS.issuperset(name) or name.startswith("."):
             return f'"{name}" is not a valid networkd file name'
         return None
     if kind not in UNIT_TYPES:
         return f'unit name "{name}" has no valid type suffix (.service, .timer, ...)'
-    if not all(c in _NAME_CHARS for c in name):
+    if not _NAME_CHARS.issuperset(name):
         return f'unit name "{name}" contains characters systemd does not allow'
     prefix = name[: -len(kind) - 1]
     if not prefix:
@@ -69,8 +69,11 @@ def instance_of(name: str) -> str:
 def install_section(text: str) -> dict[str, list[str]]:
     """The [Install] settings of a unit file, with systemd's list semantics."""
     result: dict[str, list[str]] = {}
-    if "[Install]" not in text:
+    found = text.find("[Install]")
+    if found < 0:
         return result
+    # Nothing before the line where "[Install]" first appears can belong to it.
+    text = text[text.rfind("\n", 0, found) + 1 :]
     section = ""
     pending = ""
     for raw in text.splitlines():

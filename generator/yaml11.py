@@ -22,7 +22,7 @@ _NAN = frozenset((".nan", ".NaN", ".NAN"))
 
 
 def _all(text: str, allowed: frozenset[str]) -> bool:
-    return all(c in allowed for c in text)
+    return allowed.issuperset(text)
 
 
 def is_int(text: str) -> bool:
