@@ -118,11 +118,6 @@ def oem_id(config: model.CloudConfig | None) -> str:
     return ident.value if ident is not None and isinstance(ident.value, str) else ""
 
 
-def substitution_values(root: str) -> dict[str, str]:
-    """What $public_ipv4 and friends stand for: cached metadata, else /etc/environment."""
-    return subst.known_values(cache.metadata(root), cache.read_env(root, "/etc/environment"))
-
-
 def parse(inp: Input, diags: Diagnostics, values: dict[str, str] | None = None) -> model.CloudConfig | None:
     """The document's model; `values` for substitution (None: leave variables alone)."""
     doc = source.classify(inp.path, inp.data, diags)

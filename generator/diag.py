@@ -124,9 +124,6 @@ class Diagnostics:
     def info(self, span: Span, code: str, message: str) -> None:
         self.add(span, Severity.INFO, code, message)
 
-    def extend(self, other: Diagnostics) -> None:
-        self._items.extend(other._items)
-
     def sorted(self) -> list[Diagnostic]:
         seen: set[Diagnostic] = set()
         out: list[Diagnostic] = []

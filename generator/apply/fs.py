@@ -216,17 +216,3 @@ class Root:
             return True
         finally:
             os.close(dfd)
-
-    def remove(self, path: str) -> bool:
-        parent, name = os.path.split(path)
-        try:
-            dfd = self._open_dir(parent, create=False)
-        except (FileNotFoundError, NotADirectoryError):
-            return False
-        try:
-            os.unlink(name, dir_fd=dfd)
-            return True
-        except FileNotFoundError:
-            return False
-        finally:
-            os.close(dfd)
