@@ -26,17 +26,19 @@ def fetch(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
     )
 
 
-def ec2(server: FakeIMDS, cache: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def ec2(
+    server: FakeIMDS, cache: Path, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    run_dir = str(cache.parent / "run")
     return fetch(
-        "ec2",
-        "--endpoint",
-        server.url,
-        "--cache-dir",
-        str(cache),
-        "--run-dir",
-        str(cache.parent / "run"),
-        *extra,
+        "ec2", "--endpoint", server.url, "--cache-dir", str(cache), "--run-dir", run_dir, *extra, env=env
     )
+
+
+def test_the_default_metadata_address_is_refused_in_tests(tmp_path: Path) -> None:
+    proc = fetch("ec2", "--cache-dir", str(tmp_path / "cache"), "--run-dir", str(tmp_path / "run"))
+    assert proc.returncode == 2 and "refusing the default metadata address" in proc.stderr
+    assert not (tmp_path / "cache").exists()
 
 
 def meta(cache: Path) -> dict[str, str]:
@@ -166,17 +168,7 @@ def test_slow_server_is_bounded_by_the_deadline(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     start = time.monotonic()
     with FakeIMDS(Behaviour(slow=1.5)) as server:
-        proc = fetch(
-            "ec2",
-            "--endpoint",
-            server.url,
-            "--cache-dir",
-            str(cache),
-            "--run-dir",
-            str(tmp_path),
-            "--deadline",
-            "3",
-        )
+        proc = ec2(server, cache, "--deadline", "3")
     assert proc.returncode == 1
     assert time.monotonic() - start < 15
 
@@ -340,17 +332,7 @@ def test_reload_only_when_data_changed(tmp_path: Path) -> None:
     with FakeIMDS() as server:
         for _ in range(2):
             (tmp_path / "run").mkdir(exist_ok=True)
-            proc = fetch(
-                "ec2",
-                "--endpoint",
-                server.url,
-                "--cache-dir",
-                str(cache),
-                "--run-dir",
-                str(tmp_path / "run"),
-                "--reload",
-                env=env,
-            )
+            proc = ec2(server, cache, "--reload", env=env)
             assert proc.returncode == 0, proc.stderr
     calls = log.read_text().splitlines()
     assert calls[0] == "daemon-reload"
@@ -410,16 +392,7 @@ def test_fetch_records_the_machine(tmp_path: Path) -> None:
     )
     cache = tmp_path / "cache"
     with FakeIMDS() as server:
-        proc = fetch(
-            "ec2",
-            "--endpoint",
-            server.url,
-            "--cache-dir",
-            str(cache),
-            "--run-dir",
-            str(tmp_path / "run"),
-            env={"CCGEN_ROOT": str(root)},
-        )
+        proc = ec2(server, cache, env={"CCGEN_ROOT": str(root)})
     assert proc.returncode == 0, proc.stderr
     assert meta(cache)["MACHINE_KEY"] == "i-0123456789abcdef0"
 
