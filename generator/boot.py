@@ -18,17 +18,9 @@ NAME = "ccgen"
 _FALSE = ("0", "no", "false", "off")
 
 
-def kernel_options(root: str) -> dict[str, str]:
-    try:
-        with open(pipeline.host_path(root, "/proc/cmdline"), encoding="utf-8", errors="replace") as f:
-            words = f.read().split()
-    except OSError:
-        return {}
-    return {k: v for k, _, v in (w.partition("=") for w in words)}
-
-
 def generate(outdir: str, root: str, diags: Diagnostics) -> None:
-    if kernel_options(root).get("ccgen.enable", "1").lower() in _FALSE:
+    kernel = pipeline.kernel_options(root)
+    if kernel.get("ccgen.enable", "1").lower() in _FALSE:
         diags.info(
             Span("/proc/cmdline", 1, 1),
             "disabled",
@@ -36,7 +28,9 @@ def generate(outdir: str, root: str, diags: Diagnostics) -> None:
         )
         return
     inputs, meta = pipeline.usable_inputs(root, diags)
-    write_plan(pipeline.compile_root(root, inputs, meta, diags, sys.argv[0], dict(os.environ)), outdir)
+    write_plan(
+        pipeline.compile_root(root, inputs, meta, kernel, diags, sys.argv[0], dict(os.environ)), outdir
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

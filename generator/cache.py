@@ -78,7 +78,10 @@ def machine_key(root: str) -> str:
 def belongs_here(root: str, meta: dict[str, str]) -> bool:
     """False when the cache was fetched on another machine (a cloned image)."""
     recorded = meta.get("MACHINE_KEY", "")
-    return not recorded or recorded == machine_key(root) or not machine_key(root)
+    if not recorded:
+        return True
+    current = machine_key(root)  # read only when there is something to compare
+    return not current or current == recorded
 
 
 def read_bytes(root: str, path: str) -> bytes:

@@ -99,7 +99,8 @@ def cmd_print(argv: list[str]) -> int:
                     sys.stderr.write(f"{path}: no such file\n")
             else:
                 inputs.append(inp)
-    plan = pipeline.compile_root(a.root, inputs, meta, diags, sys.argv[0], dict(os.environ))
+    kernel = pipeline.kernel_options(a.root)
+    plan = pipeline.compile_root(a.root, inputs, meta, kernel, diags, sys.argv[0], dict(os.environ))
     for d in diags.sorted():
         sys.stderr.write(d.format() + "\n")
     out = sys.stdout

@@ -85,16 +85,26 @@ def usable_inputs(root: str, diags: Diagnostics) -> tuple[list[Input], dict[str,
     return inputs, meta
 
 
+def kernel_options(root: str) -> dict[str, str]:
+    try:
+        with open(host_path(root, "/proc/cmdline"), encoding="utf-8", errors="replace") as f:
+            words = f.read().split()
+    except OSError:
+        return {}
+    return {k: v for k, _, v in (w.partition("=") for w in words)}
+
+
 def compile_root(
     root: str,
     inputs: list[Input],
     meta: dict[str, str],
+    kernel: dict[str, str],
     diags: Diagnostics,
     argv0: str,
     environ: dict[str, str],
 ) -> Plan:
     """What the generator writes for `inputs` on the system (or image) at `root`."""
-    from . import boot, fetchunits
+    from . import fetchunits
 
     values = subst.known_values(meta, cache.read_env(root, "/etc/environment"))
     ccgen = ccgen_path(argv0)
@@ -102,7 +112,6 @@ def compile_root(
     plan = render.render(
         configs, InstalledUnits(root), diags, instance=meta.get("INSTANCE_ID", ""), ccgen=ccgen
     )
-    kernel = boot.kernel_options(root)
     oem = next((c for c in configs if c.path == OEM_PATH), None)
     providers = fetchunits.choose(kernel, oem_id(oem), environ.get("SYSTEMD_VIRTUALIZATION", ""))
     fetchunits.render(plan, providers, ccgen, kernel.get("ccgen.ec2.endpoint"), inputs_digest(inputs))
