@@ -65,15 +65,19 @@ def markdown() -> str:
         "",
         "Generated from `generator/schema.py` by `ccgen schema --format markdown`; do not edit.",
         "`-` and `_` are interchangeable in every key. A value of the wrong type is a warning",
-        "and is ignored; a value that does not match its pattern is an error.",
+        "and is ignored; a value that does not match its pattern is an error, and what depends",
+        "on it is not applied. A secret never appears in a unit file or a message.",
         "",
-        "| key | type | description | pattern | environment |",
-        "| --- | --- | --- | --- | --- |",
+        "| key | type | description | pattern | environment | feeds |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for path, key in schema.walk():
         doc = key.doc + (f" **Deprecated:** {key.deprecated}." if key.deprecated else "")
+        if key.secret:
+            doc += " **Secret.**"
         pattern = f"`{key.pattern}`" if key.pattern else ""
         env = f"`{key.env}`" if key.env else ""
-        cells = [f"`{path}`", key.kind, doc, pattern, env]
+        feeds = f"`{key.unit or key.file}`" if key.unit or key.file else ""
+        cells = [f"`{path}`", key.kind, doc, pattern, env, feeds]
         lines.append("| " + " | ".join(c.replace("|", r"\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"

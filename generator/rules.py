@@ -1,34 +1,158 @@
-"""The original validator's rules that look at values, not types."""
+"""Value rules: predicates and parsers shared by validation, the builder and `ccgen apply`.
+
+Each rule exists once, so that what `ccgen validate` calls an error is exactly
+what `ccgen apply` refuses.  No regex engine: this is on the boot path, and
+tests/test_rules.py pins each predicate to the original's regex.
+"""
 
 from __future__ import annotations
 
 import binascii
-import posixpath
 import zlib
 
-from .diag import Diagnostics
-from .source import MAX_BYTES
-from .validate import Val
+MAX_BYTES = 16 * 1024 * 1024
+
+_ASCII_DIGITS = frozenset("0123456789")
+_OCTAL = frozenset("01234567")
+_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
+_DAYS = frozenset(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))
+
+
+def is_mode(text: str) -> bool:
+    """^0?[0-7]{3,4}$"""
+    digits = text[1:] if len(text) == 5 and text[0] == "0" else text
+    return 3 <= len(digits) <= 4 and _OCTAL.issuperset(digits)
+
+
+def parse_mode(text: str) -> int | None:
+    """The mode `permissions` names, or None when it does not match is_mode."""
+    return int(text, 8) if is_mode(text) else None
+
+
+def _bounded_number(text: str, most: int) -> bool:
+    """0*(one or two digits up to `most`), as the window regex spells it."""
+    if not text or not _ASCII_DIGITS.issuperset(text):
+        return False
+    significant = text.lstrip("0")
+    return len(significant) <= 2 and int(significant or "0") <= most
+
+
+def is_window_start(text: str) -> bool:
+    """^((?i:sun|mon|...) )?0*([0-9]|1[0-9]|2[0-3]):0*([0-9]|[1-5][0-9])$ (ASCII day names)."""
+    if len(text) > 4 and text[3] == " " and text[:3].lower() in _DAYS:
+        text = text[4:]
+    hours, sep, minutes = text.partition(":")
+    return bool(sep) and _bounded_number(hours, 23) and _bounded_number(minutes, 59)
+
+
+def is_window_length(text: str) -> bool:
+    """^[-+]?([0-9]*(\\.[0-9]*)?[a-z]+)+$: runs of digits, an optional fraction, a unit."""
+    i = 1 if text[:1] in ("-", "+") else 0
+    if i == len(text):
+        return False
+    while i < len(text):
+        while i < len(text) and text[i] in _ASCII_DIGITS:
+            i += 1
+        if i < len(text) and text[i] == ".":
+            i += 1
+            while i < len(text) and text[i] in _ASCII_DIGITS:
+                i += 1
+        start = i
+        while i < len(text) and text[i] in _LOWER:
+            i += 1
+        if i == start:
+            return False
+    return True
+
+
+_LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+HOSTNAME_MAX = 253
+
+
+def is_hostname(text: str) -> bool:
+    """RFC 1123 labels of letters, digits and `-` (not at either end), at most 63 each and
+    253 in all; one trailing dot allowed.  The one rule for `hostname:` and the
+    providers' metadata hostnames."""
+    name = text[:-1] if text.endswith(".") else text
+    if not name or len(name) > HOSTNAME_MAX:
+        return False
+    for label in name.split("."):
+        if not 1 <= len(label) <= 63 or label[0] == "-" or label[-1] == "-":
+            return False
+        if not _LABEL_CHARS.issuperset(label):
+            return False
+    return True
+
+
+KERNEL_HOSTNAME_MAX = 64
+
+
+def kernel_hostname(text: str) -> str:
+    """What the kernel gets for a valid hostname: the name without a trailing dot, or its
+    first label when the whole name is longer than the kernel's 64 bytes."""
+    name = text.rstrip(".")
+    return name if len(name) <= KERNEL_HOSTNAME_MAX else name.split(".")[0]
+
 
 _SCHEME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
 
 
-def _is_url(text: str) -> bool:
+def is_url(text: str) -> bool:
     """An absolute URL (scheme:...) or an absolute path, with no white space."""
     if not text or any(c.isspace() for c in text):
         return False
     if text[0] == "/":
         return True
     scheme, sep, _ = text.partition(":")
-    return bool(sep) and scheme[:1].isalpha() and scheme.isascii() and all(c in _SCHEME for c in scheme)
+    return bool(sep) and scheme[:1].isalpha() and scheme.isascii() and _SCHEME.issuperset(scheme)
+
+
+def clean_path(path: str) -> str:
+    """An absolute path with `.`, `..` and repeated `/` resolved, as Go's path.Clean after
+    joining to `/` (the original's rule): "a/../b" is "/b", "/.." is "/"."""
+    out: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if out:
+                out.pop()
+            continue
+        out.append(part)
+    return "/" + "/".join(out)
+
+
+def is_read_only(clean: str) -> bool:
+    """The original's rule: the file's directory starts with /usr (a string prefix, so
+    /usrlocal/x counts too); it ran on the cleaned path."""
+    return clean.rpartition("/")[0].startswith("/usr")
 
 
 class DecodeError(ValueError):
     pass
 
 
+class TooLarge(DecodeError):
+    pass
+
+
+def gunzip(raw: bytes, limit: int = MAX_BYTES) -> bytes:
+    """A whole gzip stream, at most `limit` bytes unpacked; a cut-short stream is an error."""
+    d = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        out = d.decompress(raw, limit + 1)
+    except zlib.error as e:
+        raise DecodeError(f"not a gzip stream ({e})") from None
+    if len(out) > limit or d.unconsumed_tail:
+        raise TooLarge(f"unpacks to more than {limit} bytes")
+    if not d.eof:
+        raise DecodeError("the gzip stream is truncated")
+    return out
+
+
 def decode_content(content: str | bytes, encoding: str) -> bytes:
-    """write_files content as bytes, decoded as the original did."""
+    """write_files content as bytes, decoded as the original did (a truncated gzip
+    stream is an error here; the original wrote whatever it had unpacked)."""
     raw = content.encode("utf-8") if isinstance(content, str) else content
     enc = encoding.lower()
     steps = enc.split("+") if enc else []
@@ -38,50 +162,10 @@ def decode_content(content: str | bytes, encoding: str) -> bytes:
         try:
             raw = binascii.a2b_base64(b"".join(raw.split()), strict_mode=True)
         except (binascii.Error, ValueError) as e:
-            raise DecodeError(str(e)) from None
+            raise DecodeError(f"invalid base64 ({e})") from None
         steps = steps[:-1]
     if steps:
         if steps[0] not in ("gz", "gzip"):
             raise DecodeError(f'unsupported encoding "{encoding}"')
-        try:
-            d = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-            out = d.decompress(raw, MAX_BYTES + 1)
-        except zlib.error as e:
-            raise DecodeError(str(e)) from None
-        if len(out) > MAX_BYTES or d.unconsumed_tail:
-            raise DecodeError(f"unpacks to more than {MAX_BYTES} bytes")
-        raw = out
+        raw = gunzip(raw)
     return raw
-
-
-def _items(top: dict[str, Val], key: str) -> list[dict[str, Val]]:
-    v = top.get(key)
-    if v is None or not isinstance(v.value, list):
-        return []
-    return [i.value for i in v.value if isinstance(i.value, dict)]
-
-
-def check(top: dict[str, Val], diags: Diagnostics) -> None:
-    for f in _items(top, "write_files"):
-        enc, content, path = f.get("encoding"), f.get("content"), f.get("path")
-        if enc is not None and isinstance(enc.value, str) and enc.value:
-            body = content.value if content is not None else ""
-            if isinstance(body, (str, bytes)):
-                try:
-                    decode_content(body, enc.value)
-                except DecodeError:
-                    span = content.span if content is not None else enc.span
-                    diags.error(span, "decode", f'content cannot be decoded as "{enc.value}"')
-        if (
-            path is not None
-            and isinstance(path.value, str)
-            and posixpath.dirname(path.value).startswith("/usr")
-        ):
-            diags.error(path.span, "read-only", "file cannot be written to a read-only filesystem")
-    coreos = top.get("coreos")
-    if coreos is not None and isinstance(coreos.value, dict):
-        etcd = coreos.value.get("etcd")
-        if etcd is not None and isinstance(etcd.value, dict):
-            disc = etcd.value.get("discovery")
-            if disc is not None and isinstance(disc.value, str) and disc.value and not _is_url(disc.value):
-                diags.warning(disc.span, "url", "discovery URL is not valid")

@@ -1,17 +1,19 @@
-"""Every cloud-config key, declared once.
+"""Every cloud-config key, declared once, with every fact about it.
 
-Validation, the typed model, `ccgen schema` (JSON Schema) and docs/keys.md are
-all derived from KEYS.  Names are canonical (underscores); `-` in a document's
-key is read as `_`.  Kinds use the original validator's words, because its
-messages (`incorrect type for "x" (want []string)`) are part of compatibility.
+Validation, the typed model, rendering, secret handling, `ccgen schema` (JSON
+Schema) and docs/keys.md all read KEYS; no other module keeps a list of its
+own.  Names are canonical (underscores); `-` in a document's key is read as
+`_`.  Kinds use the original validator's words, because its messages
+(`incorrect type for "x" (want []string)`) are part of compatibility.
 """
 
 from __future__ import annotations
 
+from . import rules
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
 
 STRING = "string"
 BOOL = "bool"
@@ -21,32 +23,65 @@ STRUCT = "struct"
 STRING_LIST = "[]string"
 STRUCT_LIST = "[]struct"
 
+# What a value of a `choices` key means at boot (coreos.units[].command and
+# coreos.update.reboot_strategy): the renderer acts on the meaning, never on the word.
+START = "start"
+STOP = "stop"
+IGNORED = "ignored"  # acts only on a running unit; at boot none is running yet
+MASK = "mask"
+
 
 class Key:
-    __slots__ = ("check", "children", "deprecated", "doc", "env", "kind", "name", "pattern")
+    __slots__ = (
+        "check",
+        "children",
+        "choices",
+        "deprecated",
+        "doc",
+        "env",
+        "file",
+        "kind",
+        "name",
+        "pattern",
+        "secret",
+        "unit",
+    )
 
     def __init__(
         self,
         name: str,
         kind: str,
         doc: str,
+        *,
         children: tuple[Key, ...] = (),
         pattern: str | None = None,
+        check: Callable[[str], bool] | None = None,
+        choices: dict[str, str] | None = None,
         deprecated: str | None = None,
         env: str | None = None,
-        check: Callable[[str], bool] | None = None,
+        secret: bool = False,
+        unit: str | None = None,
+        file: str | None = None,
     ) -> None:
         self.name = name
         self.kind = kind
         self.doc = doc
         self.children = children
-        # `pattern` is the rule as the original validator's regex (for docs and JSON
-        # Schema); `check` is the same rule as a predicate, so that validating needs
-        # no regex engine on the boot path.  tests/test_schema.py proves they agree.
+        # A choice key's pattern and predicate come from its values; for the others,
+        # `pattern` is the rule as the original validator's regex (for the docs and
+        # JSON Schema) and `check` the same rule as a predicate, so that validating
+        # needs no regex engine on the boot path (tests/test_rules.py proves they agree).
+        self.choices = choices
+        if choices is not None:
+            pattern = "^(" + "|".join(v.replace("+", r"\+") for v in choices) + ")$"
+            check = frozenset(choices).__contains__
         self.pattern = pattern
         self.check = check
         self.deprecated = deprecated
-        self.env = env
+        self.env = env  # the environment variable the value becomes
+        self.secret = secret  # never in a world-readable file, never quoted in a message
+        self.unit = unit  # the unit a section's settings are a drop-in of
+        self.file = file  # the file a section becomes
 
     def child(self, name: str) -> Key | None:
         for k in self.children:
@@ -55,85 +90,43 @@ class Key:
         return None
 
 
-def _choices(values: tuple[str, ...]) -> dict[str, Any]:
-    """A key whose value must be one of `values`: the pattern and its predicate."""
-    allowed = frozenset(values)
-    return {
-        "pattern": "^(" + "|".join(v.replace("+", r"\+") for v in values) + ")$",
-        "check": allowed.__contains__,
-    }
+def _s(name: str, doc: str, **kw: object) -> Key:
+    return Key(name, STRING, doc, **kw)  # type: ignore[arg-type]
 
 
-def _is_mode(text: str) -> bool:
-    """^0?[0-7]{3,4}$"""
-    digits = text[1:] if len(text) == 5 and text[0] == "0" else text
-    return 3 <= len(digits) <= 4 and all(c in "01234567" for c in digits)
+_KINDS = {"b": BOOL, "i": INT, "f": FLOAT, "": STRING}
 
 
-_ASCII_DIGITS = frozenset("0123456789")
-_DAYS = frozenset(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))
-
-
-def _bounded_number(text: str, most: int) -> bool:
-    """0*(one or two digits up to `most`), as the window regex spells it."""
-    if not text or not all(c in _ASCII_DIGITS for c in text):
-        return False
-    significant = text.lstrip("0")
-    return len(significant) <= 2 and int(significant or "0") <= most
-
-
-def _is_window_start(text: str) -> bool:
-    """^((?i:sun|mon|...) )?0*([0-9]|1[0-9]|2[0-3]):0*([0-9]|[1-5][0-9])$ (ASCII day names)."""
-    if len(text) > 4 and text[3] == " " and text[:3].lower() in _DAYS:
-        text = text[4:]
-    hours, sep, minutes = text.partition(":")
-    return bool(sep) and _bounded_number(hours, 23) and _bounded_number(minutes, 59)
-
-
-_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
-
-
-def _is_window_length(text: str) -> bool:
-    """^[-+]?([0-9]*(\\.[0-9]*)?[a-z]+)+$: runs of digits, an optional fraction, a unit."""
-    i = 1 if text[:1] in ("-", "+") else 0
-    if i == len(text):
-        return False
-    while i < len(text):
-        while i < len(text) and text[i] in _ASCII_DIGITS:
-            i += 1
-        if i < len(text) and text[i] == ".":
-            i += 1
-            while i < len(text) and text[i] in _ASCII_DIGITS:
-                i += 1
-        start = i
-        while i < len(text) and text[i] in _LOWER:
-            i += 1
-        if i == start:
-            return False
-    return True
-
-
-def _s(name: str, doc: str, **kw: Any) -> Key:
-    return Key(name, STRING, doc, **kw)
-
-
-def _env_keys(prefix: str, spec: str, deprecated: dict[str, str] | None = None) -> tuple[Key, ...]:
-    """Service settings: `name[:kind][=ENVNAME]` tokens, in the original's output order."""
+def _env_keys(
+    prefix: str,
+    spec: str,
+    deprecated: dict[str, str] | None = None,
+    rules_: dict[str, tuple[str, Callable[[str], bool]]] | None = None,
+) -> tuple[Key, ...]:
+    """Service settings from `name[:kind][=ENVNAME][!]` tokens, in the original's output
+    order; a trailing `!` marks a secret."""
     out = []
     for token in spec.split():
-        name, _, env = token.partition("=")
+        secret = token.endswith("!")
+        name, _, env = token.rstrip("!").partition("=")
         name, _, kind = name.partition(":")
-        kind = {"b": BOOL, "i": INT, "f": FLOAT, "": STRING}[kind]
         env = env or prefix + name.upper()
-        dep = (deprecated or {}).get(name)
-        out.append(Key(name, kind, f"sets {env}", env=env, deprecated=dep))
+        pattern, check = (rules_ or {}).get(name, (None, None))
+        out.append(
+            Key(
+                name,
+                _KINDS[kind],
+                f"sets {env}" + (" (secret: kept in a root-only file)" if secret else ""),
+                env=env,
+                secret=secret,
+                deprecated=(deprecated or {}).get(name),
+                pattern=pattern,
+                check=check,
+            )
+        )
     return tuple(out)
 
 
-_ETCD2_OBSOLETE = {
-    "ca_file": "ca_file obsoleted by trusted_ca_file and client_cert_auth",
-    "peer_ca_file": "peer_ca_file obsoleted peer_trusted_ca_file and peer_client_cert_auth",
-}
 _ETCD2 = _env_keys(
     "ETCD_",
     "advertise_client_urls ca_file cert_file client_cert_auth:b cors data_dir debug:b "
@@ -145,11 +138,11 @@ _ETCD2 = _env_keys(
     "peer_trusted_ca_file proxy proxy_dial_timeout:i proxy_failure_wait:i "
     "proxy_read_timeout:i proxy_refresh_interval:i proxy_write_timeout:i "
     "snapshot_count:i strict_reconfig_check:b trusted_ca_file wal_dir",
-    _ETCD2_OBSOLETE,
-)
-_ETCD2 = tuple(
-    Key(k.name, k.kind, k.doc, env=k.env, **_choices(("on", "off", "readonly"))) if k.name == "proxy" else k
-    for k in _ETCD2
+    {
+        "ca_file": "ca_file obsoleted by trusted_ca_file and client_cert_auth",
+        "peer_ca_file": "peer_ca_file obsoleted peer_trusted_ca_file and peer_client_cert_auth",
+    },
+    {"proxy": ("^(on|off|readonly)$", frozenset(("on", "off", "readonly")).__contains__)},
 )
 
 _ETCD2_ONLY = "etcd2 options no longer work for etcd"
@@ -166,9 +159,8 @@ _ETCD = _env_keys(
     "peer_election_timeout:i peer_heartbeat_interval:i peer_key_file peers peers_file "
     "proxy retry_interval:f snapshot:b snapshot_count:i=ETCD_SNAPSHOTCOUNT trace "
     "verbose:b very_verbose:b very_very_verbose:b",
-    {
-        k: _ETCD2_ONLY
-        for k in [
+    dict.fromkeys(
+        (
             "advertise_client_urls",
             "discovery_fallback",
             "discovery_srv",
@@ -185,41 +177,50 @@ _ETCD = _env_keys(
             "max_snapshots",
             "max_wals",
             "proxy",
-        ]
-    },
+        ),
+        _ETCD2_ONLY,
+    ),
 )
 
 _FLEET = _env_keys(
     "FLEET_",
     "agent_ttl authorized_keys_file disable_engine:b engine_reconcile_interval:f "
     "etcd_cafile etcd_certfile etcd_keyfile etcd_key_prefix etcd_request_timeout:f "
-    "etcd_servers etcd_username etcd_password metadata public_ip token_limit:i "
+    "etcd_servers etcd_username etcd_password! metadata public_ip token_limit:i "
     "verbosity:i verify_units:b",
 )
 
 _LOCKSMITH = _env_keys(
     "LOCKSMITHD_",
-    "endpoint etcd_cafile etcd_certfile etcd_keyfile etcd_username etcd_password group "
+    "endpoint etcd_cafile etcd_certfile etcd_keyfile etcd_username etcd_password! group "
     "window_start=REBOOT_WINDOW_START window_length=REBOOT_WINDOW_LENGTH",
-)
-_LOCKSMITH_RULES: dict[str, dict[str, Any]] = {
-    "window_start": {
-        "pattern": r"^((?i:sun|mon|tue|wed|thu|fri|sat|sun) )?0*([0-9]|1[0-9]|2[0-3]):0*([0-9]|[1-5][0-9])$",
-        "check": _is_window_start,
+    rules_={
+        "window_start": (
+            r"^((?i:sun|mon|tue|wed|thu|fri|sat|sun) )?0*([0-9]|1[0-9]|2[0-3]):0*([0-9]|[1-5][0-9])$",
+            rules.is_window_start,
+        ),
+        "window_length": (r"^[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+$", rules.is_window_length),
     },
-    "window_length": {"pattern": r"^[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+$", "check": _is_window_length},
-}
-_LOCKSMITH = tuple(
-    Key(k.name, k.kind, k.doc, env=k.env, **_LOCKSMITH_RULES.get(k.name, {})) for k in _LOCKSMITH
 )
 
 _FLANNEL = _env_keys(
     "FLANNELD_",
     "etcd_endpoints etcd_cafile etcd_certfile etcd_keyfile etcd_prefix etcd_username "
-    "etcd_password ip_masq subnet_file interface=FLANNELD_IFACE public_ip",
+    "etcd_password! ip_masq subnet_file interface=FLANNELD_IFACE public_ip",
 )
 
-COMMANDS = ("start", "stop", "restart", "reload", "try-restart", "reload-or-restart", "reload-or-try-restart")
+# coreos.units[].command: the original's words, and what each means at boot (docs/units.md).
+COMMANDS = {
+    "start": START,
+    "stop": STOP,
+    "restart": START,
+    "reload": IGNORED,
+    "try-restart": IGNORED,
+    "reload-or-restart": START,
+    "reload-or-try-restart": IGNORED,
+}
+# coreos.update.reboot_strategy: what it does to locksmithd.service.
+REBOOT_STRATEGIES = {"etcd-lock": START, "reboot": START, "off": MASK}
 ENCODINGS = ("b64", "base64", "gz", "gzip", "gz+b64", "gz+base64", "gzip+b64", "gzip+base64")
 
 _GITHUB = "trying to fetch from a remote endpoint introduces too many intermittent errors"
@@ -230,7 +231,7 @@ UNIT = (
     Key("enable", BOOL, "create the links named by the unit's [Install] section"),
     Key("runtime", BOOL, "no effect: everything ccgen generates lives in /run"),
     Key("mask", BOOL, "mask the unit (a link to /dev/null)"),
-    _s("command", "what to do with the unit at boot: " + ", ".join(COMMANDS), **_choices(COMMANDS)),
+    _s("command", "what to do with the unit at boot: " + ", ".join(COMMANDS), choices=COMMANDS),
     Key(
         "drop_ins",
         STRUCT_LIST,
@@ -243,16 +244,16 @@ UNIT = (
 )
 
 WRITE_FILE = (
-    _s("path", "absolute path of the file"),
+    _s("path", "absolute path of the file; `.`, `..` and repeated `/` are resolved first"),
     _s("content", "the file's content (may be a !!binary scalar)"),
-    _s("permissions", "octal mode, default 0644", pattern=r"^0?[0-7]{3,4}$", check=_is_mode),
+    _s("permissions", "octal mode, default 0644", pattern=r"^0?[0-7]{3,4}$", check=rules.is_mode),
     _s("owner", "`user`, `user:group` or numeric ids"),
-    _s("encoding", "how content is encoded: " + ", ".join(ENCODINGS), **_choices(ENCODINGS)),
+    _s("encoding", "how content is encoded: " + ", ".join(ENCODINGS), choices=dict.fromkeys(ENCODINGS, "")),
 )
 
 USER = (
     _s("name", "login name (required)"),
-    _s("passwd", "password hash"),
+    _s("passwd", "password hash", secret=True),
     Key("ssh_authorized_keys", STRING_LIST, "public keys for the user"),
     _s("gecos", "GECOS comment"),
     _s("homedir", "home directory"),
@@ -264,12 +265,7 @@ USER = (
     Key("no_log_init", BOOL, "do not add the user to lastlog and faillog"),
     _s("shell", "login shell"),
     _s("coreos_ssh_import_github", "import keys of a GitHub user", deprecated=_GITHUB),
-    Key(
-        "coreos_ssh_import_github_users",
-        STRING_LIST,
-        "import keys of GitHub users",
-        deprecated=_GITHUB,
-    ),
+    Key("coreos_ssh_import_github_users", STRING_LIST, "import keys of GitHub users", deprecated=_GITHUB),
     _s("coreos_ssh_import_url", "import keys from a URL", deprecated=_GITHUB),
 )
 
@@ -280,6 +276,7 @@ COREOS = (
         STRUCT,
         "etcd.service drop-in (etcd 0.4)",
         children=_ETCD,
+        unit="etcd.service",
         deprecated="etcd is no longer shipped in Container Linux",
     ),
     Key(
@@ -287,6 +284,7 @@ COREOS = (
         STRUCT,
         "etcd2.service drop-in",
         children=_ETCD2,
+        unit="etcd2.service",
         deprecated="etcd2 is no longer shipped in Container Linux",
     ),
     Key(
@@ -294,35 +292,39 @@ COREOS = (
         STRUCT,
         "fleet.service drop-in",
         children=_FLEET,
+        unit="fleet.service",
         deprecated="fleet is no longer shipped in Container Linux",
     ),
-    Key("flannel", STRUCT, "/run/flannel/options.env", children=_FLANNEL),
-    Key("locksmith", STRUCT, "locksmithd.service drop-in", children=_LOCKSMITH),
+    Key("flannel", STRUCT, "/run/flannel/options.env", children=_FLANNEL, file="/run/flannel/options.env"),
+    Key("locksmith", STRUCT, "locksmithd.service drop-in", children=_LOCKSMITH, unit="locksmithd.service"),
     Key(
         "update",
         STRUCT,
         "/etc/coreos/update.conf and the update services",
+        file="/etc/coreos/update.conf",
         children=(
             _s(
                 "reboot_strategy",
-                "etcd-lock, reboot or off",
+                "etcd-lock, reboot or off (off masks and stops locksmithd.service)",
                 env="REBOOT_STRATEGY",
-                **_choices(("etcd-lock", "reboot", "off")),
+                unit="locksmithd.service",
+                choices=REBOOT_STRATEGIES,
             ),
-            _s("group", "update channel", env="GROUP"),
-            _s("server", "Omaha server URL", env="SERVER"),
+            _s("group", "update channel", env="GROUP", unit="update-engine.service"),
+            _s("server", "Omaha server URL", env="SERVER", unit="update-engine.service"),
         ),
     ),
     Key(
         "oem",
         STRUCT,
         "/etc/oem-release",
+        file="/etc/oem-release",
         children=(
-            _s("id", "OEM id; also chooses the metadata provider"),
-            _s("name", "OEM name"),
-            _s("version_id", "OEM version"),
-            _s("home_url", "OEM home page"),
-            _s("bug_report_url", "where to report bugs"),
+            _s("id", "OEM id; also chooses the metadata provider", env="ID"),
+            _s("name", "OEM name", env="NAME"),
+            _s("version_id", "OEM version", env="VERSION_ID"),
+            _s("home_url", "OEM home page", env="HOME_URL"),
+            _s("bug_report_url", "where to report bugs", env="BUG_REPORT_URL"),
         ),
     ),
 )
@@ -333,13 +335,39 @@ KEYS = Key(
     "a #cloud-config document",
     children=(
         Key("ssh_authorized_keys", STRING_LIST, "public keys for the user core"),
-        _s("hostname", "the machine's hostname"),
+        _s(
+            "hostname",
+            "the machine's hostname: labels of letters, digits and `-`, at most 253 characters",
+            pattern=r"^(?=.{1,253}\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+            r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$",
+            check=rules.is_hostname,
+        ),
         Key("users", STRUCT_LIST, "users to create or update", children=USER),
         Key("write_files", STRUCT_LIST, "files to write", children=WRITE_FILE),
-        _s("manage_etc_hosts", "`localhost` writes /etc/hosts"),
+        _s(
+            "manage_etc_hosts",
+            "`localhost` writes /etc/hosts",
+            file="/etc/hosts",
+            pattern="^localhost$",
+            check="localhost".__eq__,
+        ),
         Key("coreos", STRUCT, "CoreOS-specific settings", children=COREOS),
     ),
 )
+
+
+def section(*path: str) -> Key:
+    """The key at a dotted path, e.g. section("coreos", "etcd2")."""
+    key = KEYS
+    for name in path:
+        found = key.child(name)
+        if found is None:
+            raise KeyError(".".join(path))
+        key = found
+    return key
+
+
+SERVICE_SECTIONS = tuple(k for k in COREOS if k.unit is not None)
 
 
 def walk(key: Key = KEYS, path: str = "") -> list[tuple[str, Key]]:

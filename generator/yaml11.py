@@ -96,10 +96,32 @@ def resolve_plain(text: str) -> str:
     if text == "<<":
         return nodes.MERGE
     if is_int(text):
-        return nodes.INT
+        # go-yaml tried ParseInt, then ParseUint (64 bits), then ParseFloat: a bigger
+        # integer was a string, and so was a float out of range.
+        return nodes.INT if in_range(text) else nodes.STR
     if is_float(text):
-        return nodes.FLOAT
+        return nodes.FLOAT if in_range(text) else nodes.STR
     return nodes.STR
+
+
+INT_MIN, UINT_MAX = -(2**63), 2**64 - 1
+# More digits than this cannot fit in 64 bits in any base (0b needs 64).
+_MAX_DIGITS = 70
+
+
+def in_range(text: str) -> bool:
+    """A number text (is_int or is_float) that Go's 64-bit parsers would accept."""
+    if is_int(text):
+        if len(text.replace("_", "")) > _MAX_DIGITS + 3:
+            return False  # before int(): it would refuse 4300 digits, and 10**6 is slow
+        return INT_MIN <= to_int(text) <= UINT_MAX
+    t = text.replace("_", "").lower()
+    if t.endswith((".inf", ".nan")):
+        return True
+    try:
+        return abs(float(t)) != float("inf")
+    except (ValueError, OverflowError):
+        return False
 
 
 def to_bool(text: str) -> bool:
