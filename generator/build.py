@@ -1,202 +1,473 @@
-"""Checked values in, the typed model out, with the checks the original never made."""
+"""Checked values in, the typed model out, with the checks the original never made.
+
+This is the one place (with the validator) that looks at value types.  An item
+with an error is reported at its position and left out of the model, so no
+later step can act on it; the other items are kept.
+"""
 
 from __future__ import annotations
 
-from . import model, services, subst, unitfile
+from . import model, names, rules, schema, subst, unitfile, unittext
 from .diag import Diagnostics, Span
-from .validate import Val
+from .model import Field
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import TypeVar
+    from .validate import Tree, Value
 
-    T = TypeVar("T", str, bool)
-
-
-def _field(fields: dict[str, Val], name: str, kind: type[T]) -> model.Field[T] | None:
-    v = fields.get(name)
-    if v is None or not isinstance(v.value, kind):
-        return None
-    return model.Field(v.value, v.span)
+NAME_BYTES_MAX = 255  # one path component
+_USER_FIRST = frozenset("abcdefghijklmnopqrstuvwxyz_")
+_USER_REST = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
 
 
-def _text(fields: dict[str, Val], name: str) -> model.Field[str] | None:
-    v = fields.get(name)
-    if v is None:
-        return None
-    if isinstance(v.value, bytes):
-        # Unit text is UTF-8 by definition; a !!binary unit is a mistake we can name.
-        try:
-            return model.Field(v.value.decode("utf-8"), v.span)
-        except UnicodeDecodeError:
+def is_user_name(name: str) -> bool:
+    """[a-z_][a-z0-9_.-]{0,31}$?: what useradd accepts by default (shadow's rule)."""
+    body = name[:-1] if name.endswith("$") else name
+    return 1 <= len(body) <= 32 and body[0] in _USER_FIRST and _USER_REST.issuperset(body)
+
+
+def file_name_problem(name: str) -> str | None:
+    if not name or name in (".", "..") or "/" in name or "\0" in name:
+        return "must be a plain file name"
+    if len(name.encode("utf-8")) > NAME_BYTES_MAX:
+        return f"is longer than {NAME_BYTES_MAX} bytes"
+    return None
+
+
+class _Builder:
+    def __init__(self, path: str, diags: Diagnostics) -> None:
+        self.path = path
+        self.diags = diags
+
+    # Typed access: the validator guarantees each key's kind, so these only tell
+    # "present and well-typed" from "absent or refused".
+
+    @staticmethod
+    def text(fields: Tree, name: str) -> Field[str] | None:
+        v = fields.get(name)
+        if v is None or not v.ok:
             return None
-    return _field(fields, name, str)
+        if isinstance(v.value, bytes):
+            try:
+                return Field(v.value.decode("utf-8"), v.span, v.key_span)
+            except UnicodeDecodeError:
+                return None
+        return Field(v.value, v.span, v.key_span) if isinstance(v.value, str) else None
 
+    @staticmethod
+    def flag(fields: Tree, name: str) -> Field[bool] | None:
+        v = fields.get(name)
+        return Field(v.value, v.span, v.key_span) if v is not None and isinstance(v.value, bool) else None
 
-def _drop_ins(unit: str, fields: dict[str, Val], diags: Diagnostics) -> tuple[model.DropIn, ...]:
-    val = fields.get("drop_ins")
-    out: list[model.DropIn] = []
-    if val is None or not isinstance(val.value, list):
-        return ()
-    for item in val.value:
-        if not isinstance(item.value, dict):
-            continue
-        name = _field(item.value, "name", str)
-        content = _text(item.value, "content")
-        if name is None or not name.value or content is None or not content.value:
-            # The original silently skipped these; say so, since nothing is written.
-            diags.warning(
-                item.span, "dropin-incomplete", f"a drop-in of {unit} needs both name and content; skipped"
-            )
-            continue
-        if "/" in name.value or name.value in (".", ".."):
-            diags.error(name.span, "dropin-name", f'drop-in name "{name.value}" must be a plain file name')
-            continue
-        if not name.value.endswith(".conf"):
-            diags.warning(
+    @staticmethod
+    def items(fields: Tree, name: str) -> list[Field[Value]]:
+        v = fields.get(name)
+        return v.value if v is not None and isinstance(v.value, list) else []
+
+    @staticmethod
+    def struct(fields: Tree, name: str) -> Field[Value] | None:
+        v = fields.get(name)
+        return v if v is not None and isinstance(v.value, dict) else None
+
+    def strings(self, fields: Tree, name: str) -> list[Field[str]]:
+        return [Field(i.value, i.span) for i in self.items(fields, name) if isinstance(i.value, str)]
+
+    def ssh_keys(self, fields: Tree, name: str) -> tuple[str, ...]:
+        out = []
+        for key in self.strings(fields, name):
+            text = key.value.strip()
+            if not text:
+                continue
+            if "\n" in text or "\r" in text or "\0" in text or text.startswith("#"):
+                self.diags.warning(
+                    key.span, "ssh-key", "an SSH key must be one line and not a comment", "skipped"
+                )
+                continue
+            out.append(text)
+        return tuple(out)
+
+    # Units
+
+    def drop_ins(self, unit: str, fields: Tree) -> tuple[model.DropIn, ...]:
+        out: dict[str, model.DropIn] = {}
+        for item in self.items(fields, "drop_ins"):
+            assert isinstance(item.value, dict)
+            name = self.text(item.value, "name")
+            content = self.text(item.value, "content")
+            if name is None or not name.value or content is None or not content.value:
+                # The original silently skipped these; say so, since nothing is written.
+                self.diags.warning(
+                    item.span,
+                    "dropin-incomplete",
+                    f"a drop-in of {unit} needs both name and content",
+                    "skipped",
+                )
+                continue
+            problem = file_name_problem(name.value)
+            if problem is not None or len(unit) + 2 > NAME_BYTES_MAX:
+                problem = problem or f"{unit}.d is longer than {NAME_BYTES_MAX} bytes"
+                self.diags.error(name.span, "dropin-name", f'drop-in name "{name.value}" {problem}')
+                continue
+            if not name.value.endswith(".conf"):
+                self.diags.warning(
+                    name.span,
+                    "dropin-name",
+                    f'systemd reads only drop-ins ending in ".conf"; "{name.value}" is skipped',
+                )
+                continue
+            out[name.value] = model.DropIn(name.value, content.value, name.span)
+        return tuple(out.values())
+
+    def unit(self, item: Field[Value]) -> model.Unit | None:
+        assert isinstance(item.value, dict)
+        f = item.value
+        name = self.text(f, "name")
+        if name is None or not name.value:
+            self.diags.warning(item.span, "unit-name", "a unit without a name is skipped")
+            return None
+        problem = unitfile.name_problem(name.value)
+        if problem is not None:
+            self.diags.error(name.span, "unit-name", problem)
+            return None
+        if names.is_reserved(name.value):
+            self.diags.error(
                 name.span,
-                "dropin-name",
-                f'systemd reads only drop-ins ending in ".conf"; "{name.value}" is skipped',
+                "unit-reserved",
+                f"{name.value} is one of ccgen's own units",
+                "ccgen.target and ccgen-* names are reserved; this unit is skipped",
             )
-            continue
-        out.append(model.DropIn(name.value, content.value, name.span))
-    return tuple(out)
-
-
-def _unit(item: Val, diags: Diagnostics) -> model.Unit | None:
-    assert isinstance(item.value, dict)
-    f = item.value
-    name = _field(f, "name", str)
-    if name is None or not name.value:
-        diags.warning(item.span, "unit-name", "a unit without a name is skipped")
-        return None
-    problem = unitfile.name_problem(name.value)
-    if problem is not None:
-        diags.error(name.span, "unit-name", problem)
-        return None
-    runtime = f.get("runtime")
-    if runtime is not None:
-        diags.info(
-            runtime.span, "runtime", "runtime has no effect: everything ccgen generates is already runtime"
+            return None
+        runtime = f.get("runtime")
+        if runtime is not None:
+            self.diags.info(
+                runtime.span,
+                "runtime",
+                "runtime has no effect",
+                "everything ccgen generates is already runtime",
+            )
+        content = self.text(f, "content")
+        if content is not None and not content.value:
+            content = None
+        if content is not None:
+            self.check_content(name.value, content)
+        command = self.text(f, "command")
+        unit = model.Unit(
+            name=name.value,
+            span=name.span,
+            content=content,
+            enable=self.flag(f, "enable"),
+            mask=self.flag(f, "mask"),
+            command=command if command is not None and command.value else None,
+            drop_ins=self.drop_ins(name.value, f),
         )
-    unit = model.Unit(
-        name=name.value,
-        span=name.span,
-        content=_text(f, "content"),
-        enable=_field(f, "enable", bool),
-        mask=_field(f, "mask", bool),
-        command=_field(f, "command", str),
-        drop_ins=_drop_ins(name.value, f, diags),
-    )
-    if unit.content is not None and not unit.content.value:
-        unit = model.Unit(unit.name, unit.span, None, unit.enable, unit.mask, unit.command, unit.drop_ins)
-    _check_command(unit, diags)
-    return unit
+        self.check_command(unit)
+        return unit
 
+    def check_content(self, name: str, content: Field[str]) -> None:
+        outside = unittext.parse(content.value).outside
+        if outside and not unitfile.is_network(name):
+            first = outside[0]
+            self.diags.warning(
+                content.span,
+                "unit-outside-section",
+                f'line {first.line} of {name} ("{first.key}=...") comes before any [Section]',
+                "systemd ignores such lines, and so does ccgen",
+            )
 
-def _check_command(unit: model.Unit, diags: Diagnostics) -> None:
-    cmd = unit.command
-    if cmd is None or not cmd.value:
-        return
-    if unitfile.is_network(unit.name):
-        diags.info(cmd.span, "command", "command is ignored for network units; networkd is restarted instead")
-    elif cmd.value in model.NO_EFFECT_AT_BOOT:
-        diags.warning(
-            cmd.span,
-            "command",
-            f'"{cmd.value}" does nothing at boot, where {unit.name} is not running yet; ignored',
+    def check_command(self, unit: model.Unit) -> None:
+        cmd = unit.command
+        if cmd is None:
+            return
+        meaning = schema.COMMANDS[cmd.value]
+        if unitfile.is_network(unit.name):
+            self.diags.info(
+                cmd.span, "command", "command is ignored for network units", "networkd is restarted instead"
+            )
+        elif meaning == schema.IGNORED:
+            self.diags.warning(
+                cmd.span,
+                "command",
+                f'"{cmd.value}" does nothing at boot',
+                f"{unit.name} is not running yet; ignored",
+            )
+        elif cmd.value != "start" and meaning == schema.START:
+            self.diags.info(
+                cmd.span, "command", f'"{cmd.value}" at boot means start', f"{unit.name} is not running yet"
+            )
+        elif meaning == schema.STOP:
+            self.diags.info(
+                cmd.span,
+                "command",
+                "stop becomes Conflicts= in ccgen.target",
+                f"{unit.name} is stopped when ccgen.target starts",
+            )
+        if unit.masked and meaning == schema.START:
+            self.diags.warning(cmd.span, "command", f"{unit.name} is masked, so it cannot be started")
+
+    def units(self, coreos: Tree) -> list[model.Unit]:
+        units: dict[str, model.Unit] = {}
+        for item in self.items(coreos, "units"):
+            unit = self.unit(item)
+            if unit is None:
+                continue
+            earlier = units.get(unit.name)
+            if earlier is not None:
+                self.diags.warning(
+                    unit.span,
+                    "unit-repeated",
+                    f"{unit.name} is listed again",
+                    f"first at line {earlier.span.line}; its fields override the earlier entry",
+                )
+                unit = earlier.merged_with(unit)
+            units[unit.name] = unit
+        return list(units.values())
+
+    # coreos.etcd, etcd2, fleet, locksmith, flannel, update, oem
+
+    def settings(self, key: schema.Key, val: Field[Value]) -> model.Settings:
+        assert isinstance(val.value, dict)
+        out = []
+        for child in key.children:
+            v = val.value.get(child.name)
+            if v is None or not v.ok or child.env is None or isinstance(v.value, (list, dict)):
+                continue
+            if not v.value:
+                continue  # the original wrote no zero value: "", false, 0
+            raw = v.value.decode("utf-8", "replace") if isinstance(v.value, bytes) else v.value
+            value = go_value(raw)
+            if key.unit is not None and not child.secret:
+                _, literal = unittext.quote_value(value)
+                if literal:
+                    self.diags.warning(
+                        v.span,
+                        "specifier",
+                        f'"%" in {child.name} starts no systemd specifier',
+                        'written as "%%", a literal percent sign; write %% to say so, or use a specifier',
+                    )
+            out.append(model.Setting(child.name, child.env, value, child.secret, v.span))
+        return model.Settings(key.name, tuple(out), val.key_span or val.span)
+
+    def sections(self, coreos: Tree) -> dict[str, model.Settings]:
+        out = {}
+        for key in schema.COREOS:
+            if key.kind != schema.STRUCT:
+                continue
+            val = self.struct(coreos, key.name)
+            if val is not None:
+                s = self.settings(key, val)
+                if s.items:
+                    out[key.name] = s
+        return out
+
+    @staticmethod
+    def service_units(sections: dict[str, model.Settings]) -> list[model.Unit]:
+        """The units the original added for the service sections and coreos.update."""
+        out = []
+        for key in schema.SERVICE_SECTIONS:
+            s = sections.get(key.name)
+            if s is not None and key.unit is not None:
+                out.append(model.Unit(key.unit, s.span))
+        update = sections.get("update")
+        if update is not None:
+            strategy = update.get("reboot_strategy")
+            unit = schema.section("coreos", "update", "reboot_strategy").unit
+            assert unit is not None
+            if strategy is not None:
+                meaning = schema.REBOOT_STRATEGIES[strategy.value]
+                span = strategy.span
+                if meaning == schema.MASK:
+                    out.append(model.Unit(unit, span, mask=Field(True, span), command=Field("stop", span)))
+                else:
+                    out.append(model.Unit(unit, span, command=Field("restart", span)))
+            engine = update.get("group") or update.get("server")
+            if engine is not None:
+                name = schema.section("coreos", "update", "group").unit
+                assert name is not None
+                out.append(model.Unit(name, update.span, command=Field("restart", update.span)))
+        return out
+
+    # Top level
+
+    def write_file(self, item: Field[Value]) -> model.WriteFile | None:
+        """The entry, or None when any of its values has an error: every check runs, so
+        each problem is reported, and a file with a bad mode is never written as 0644."""
+        assert isinstance(item.value, dict)
+        f = item.value
+        refused = any(not v.ok for v in f.values())
+        path = self.text(f, "path")
+        clean = ""
+        if path is None or not path.value:
+            self.diags.error(item.span, "write-path", "a file without a path is not written")
+            refused = True
+        elif "\0" in path.value:
+            self.diags.error(path.span, "write-path", "a path cannot contain a NUL character")
+            refused = True
+        else:
+            clean = rules.clean_path(path.value)
+            if rules.is_read_only(clean):
+                self.diags.error(path.span, "read-only", "file cannot be written to a read-only filesystem")
+                refused = True
+            elif clean == "/" or any(len(p.encode("utf-8")) > NAME_BYTES_MAX for p in clean.split("/")):
+                self.diags.error(path.span, "write-path", f'"{clean}" is not a file path that can be written')
+                refused = True
+        content = f.get("content")
+        raw = content.value if content is not None and isinstance(content.value, (str, bytes)) else ""
+        enc = f.get("encoding")
+        encoding = enc.value if enc is not None and isinstance(enc.value, str) else ""
+        data = b""
+        try:
+            data = rules.decode_content(raw, encoding)
+        except rules.DecodeError as e:
+            where = content.span if content is not None else enc.span if enc is not None else item.span
+            self.diags.error(where, "decode", f'content cannot be decoded as "{encoding}"', str(e))
+            refused = True
+        owner = self.text(f, "owner")
+        if owner is not None and any(c in owner.value for c in "\0\n"):
+            self.diags.error(owner.span, "owner", "an owner cannot contain control characters")
+            refused = True
+        if refused or path is None:
+            return None
+        perms = self.text(f, "permissions")
+        mode = rules.parse_mode(perms.value) if perms is not None and perms.value else 0o644
+        assert mode is not None  # an unparseable mode failed its rule, and refused the entry
+        return model.WriteFile(
+            Field(clean, path.span),
+            data,
+            mode,
+            owner if owner is not None and owner.value else None,
+            item.span,
         )
-    elif cmd.value in ("restart", "reload-or-restart"):
-        diags.info(cmd.span, "command", f'"{cmd.value}" at boot means start: {unit.name} is not running yet')
-    elif cmd.value == "stop":
-        diags.info(
-            cmd.span,
-            "command",
-            f"stop becomes Conflicts= in ccgen.target: {unit.name} is stopped when ccgen.target starts",
+
+    def user(self, item: Field[Value]) -> model.User | None:
+        assert isinstance(item.value, dict)
+        f = item.value
+        name = self.text(f, "name")
+        if name is None or not name.value:
+            self.diags.warning(item.span, "user-name", "a user without a name is skipped")
+            return None
+        if not is_user_name(name.value):
+            self.diags.error(name.span, "user-name", f'"{name.value}" is not a valid user name', "skipped")
+            return None
+        text: dict[str, str] = {}
+        for key in model.USER_TEXT:
+            v = self.text(f, key)
+            if v is None or not v.value:
+                continue
+            if any(c in v.value for c in "\0\n:"):
+                self.diags.error(
+                    v.span, "user-field", f"{key} of {name.value} cannot contain ':' or control characters"
+                )
+                return None
+            text[key] = v.value
+        flags = {k: flag.value for k in model.USER_FLAGS if (flag := self.flag(f, k)) is not None}
+        groups = tuple(g.value for g in self.strings(f, "groups") if g.value)
+        for g in groups:
+            if any(c in g for c in ",:\0\n"):
+                self.diags.error(
+                    item.span, "user-field", f'group "{g}" of {name.value} is not a valid group name'
+                )
+                return None
+        return model.User(name, item.span, text, flags, groups, self.ssh_keys(f, "ssh_authorized_keys"))
+
+    def build(self, top: Tree) -> model.CloudConfig:
+        hostname = self.text(top, "hostname")
+        manage = self.text(top, "manage_etc_hosts")
+        files: dict[str, model.WriteFile] = {}
+        for item in self.items(top, "write_files"):
+            wf = self.write_file(item)
+            if wf is not None:
+                files[wf.path.value] = wf  # the last entry for a path wins, as in the original
+        users: dict[str, model.User] = {}
+        for item in self.items(top, "users"):
+            user = self.user(item)
+            if user is not None:
+                earlier = users.get(user.name.value)
+                users[user.name.value] = user if earlier is None else earlier.merged_with(user)
+        coreos = self.struct(top, "coreos")
+        units: list[model.Unit] = []
+        sections: dict[str, model.Settings] = {}
+        if coreos is not None:
+            assert isinstance(coreos.value, dict)
+            units = self.units(coreos.value)
+            sections = self.sections(coreos.value)
+            if "etcd" in sections:
+                disc = sections["etcd"].get("discovery")
+                if disc is not None and not rules.is_url(disc.value):
+                    self.diags.warning(disc.span, "url", "discovery URL is not valid")
+        return model.CloudConfig(
+            (self.path,),
+            hostname=hostname if hostname is not None and hostname.value else None,
+            manage_etc_hosts=manage if manage is not None and manage.value else None,
+            ssh_authorized_keys=self.ssh_keys(top, "ssh_authorized_keys"),
+            users=tuple(users.values()),
+            write_files=tuple(files.values()),
+            # Like the original, the built-in units come after the listed ones and
+            # override them field by field.
+            units=tuple(model.merge_units(units + self.service_units(sections)).values()),
+            sections=sections,
         )
-    if unit.mask is not None and unit.mask.value and cmd.value in model.STARTS:
-        diags.warning(cmd.span, "command", f"{unit.name} is masked, so it cannot be started")
 
 
-def substitute(val: Val, values: dict[str, str]) -> Val:
-    """The tree with $public_ipv4 and friends replaced in every string value."""
+def substitute(val: Field[Value], values: dict[str, str], memo: dict[int, Field[Value]]) -> Field[Value]:
+    """The tree with $public_ipv4 and friends replaced in every string value.  An alias
+    shares its node, so a shared value is substituted once and shared again."""
+    done = memo.get(id(val.value))
+    if done is not None:
+        return Field(done.value, val.span, val.key_span, val.ok)
     v = val.value
+    out: Field[Value]
     if isinstance(v, str):
         new = subst.substitute(v, values)
-        return val if new is v else Val(new, val.span, val.key_span)
-    if isinstance(v, list):
-        return Val([substitute(i, values) for i in v], val.span, val.key_span)
-    if isinstance(v, dict):
-        return Val({k: substitute(i, values) for k, i in v.items()}, val.span, val.key_span)
-    return val
-
-
-def _service_units(coreos: dict[str, Val]) -> list[model.Unit]:
-    """The built-in units the original added for etcd, etcd2, fleet, locksmith and update."""
-    out = []
-    for section, unit in services.UNITS.items():
-        val = coreos.get(section)
-        if val is None or not isinstance(val.value, dict):
-            continue
-        entries = services.settings(section, val.value)
-        if entries:
-            span = val.key_span or val.span
-            text = services.dropin_text(unit, entries)
-            out.append(model.Unit(unit, span, drop_ins=(model.DropIn(services.DROPIN, text, span),)))
-    update = coreos.get("update")
-    if update is not None and isinstance(update.value, dict):
-        strategy = update.value.get("reboot_strategy")
-        if strategy is not None and strategy.value in ("etcd-lock", "reboot", "off"):
-            on = strategy.value != "off"
-            out.append(
-                model.Unit(
-                    "locksmithd.service",
-                    strategy.span,
-                    mask=None if on else model.Field(True, strategy.span),
-                    command=model.Field("restart" if on else "stop", strategy.span),
-                )
-            )
-        if any(update.value.get(k) for k in ("group", "server")):
-            span = update.key_span or update.span
-            out.append(model.Unit("update-engine.service", span, command=model.Field("restart", span)))
+        out = val if new is v else Field(new, val.span, val.key_span, val.ok)
+    elif isinstance(v, list):
+        out = Field([substitute(i, values, memo) for i in v], val.span, val.key_span, val.ok)
+    elif isinstance(v, dict):
+        out = Field({k: substitute(i, values, memo) for k, i in v.items()}, val.span, val.key_span, val.ok)
+    else:
+        return val
+    memo[id(v)] = out
     return out
 
 
 def build(
-    path: str, top: dict[str, Val], diags: Diagnostics, values: dict[str, str] | None = None
+    path: str, top: Tree, diags: Diagnostics, values: dict[str, str] | None = None
 ) -> model.CloudConfig:
     if values is not None:
-        top = {k: substitute(v, values) for k, v in top.items()}
-    units: dict[str, model.Unit] = {}
-    coreos = top.get("coreos")
-    sections = dict(top)
-    if coreos is not None and isinstance(coreos.value, dict):
-        listed = coreos.value.get("units")
-        if listed is not None and isinstance(listed.value, list):
-            for item in listed.value:
-                unit = _unit(item, diags)
-                if unit is None:
-                    continue
-                earlier = units.get(unit.name)
-                if earlier is not None:
-                    diags.warning(
-                        unit.span,
-                        "unit-repeated",
-                        f"{unit.name} is listed again (first at line {earlier.span.line}); "
-                        "its fields override the earlier entry",
-                    )
-                    unit = earlier.merged_with(unit)
-                units[unit.name] = unit
-        # Like the original, the built-in units come after the listed ones and
-        # override them field by field.
-        for unit in _service_units(coreos.value):
-            earlier = units.get(unit.name)
-            units[unit.name] = unit if earlier is None else earlier.merged_with(unit)
-    return model.CloudConfig(path=path, units=tuple(units.values()), sections=sections)
+        memo: dict[int, Field[Value]] = {}
+        top = {k: substitute(v, values, memo) for k, v in top.items()}
+    return _Builder(path, diags).build(top)
 
 
 def script(path: str, interpreter: tuple[str, ...], data: bytes) -> model.CloudConfig:
     import hashlib
 
     digest = hashlib.sha256(data).hexdigest()
-    return model.CloudConfig(path=path, script=model.Script(path, interpreter, Span(path, 1, 1), digest))
+    return model.CloudConfig((path,), scripts=(model.Script(path, interpreter, Span(path, 1, 1), digest),))
+
+
+def go_value(value: object) -> str:
+    """The text Go's %v gave a value (the original formatted settings with it)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return _go_float(value)
+    return str(value)
+
+
+def _go_float(f: float) -> str:
+    if f != f or f in (float("inf"), float("-inf")):
+        return {"nan": "NaN", "inf": "+Inf", "-inf": "-Inf"}[repr(f)]
+    if f == 0:
+        return "0"
+    from decimal import Decimal
+
+    sign, digits, exponent = Decimal(repr(f)).normalize().as_tuple()
+    assert isinstance(exponent, int)
+    mantissa = "".join(map(str, digits))
+    exp10 = len(mantissa) + exponent - 1
+    prefix = "-" if sign else ""
+    if exp10 < -4 or exp10 >= 6:
+        # strconv's shortest 'g' format: e-notation outside 1e-4 <= |f| < 1e6.
+        m = mantissa[0] + ("." + mantissa[1:] if len(mantissa) > 1 else "")
+        return f"{prefix}{m}e{'+' if exp10 >= 0 else '-'}{abs(exp10):02d}"
+    return prefix + format(Decimal(repr(abs(f))).normalize(), "f")

@@ -1,5 +1,9 @@
 """Diagnostics: positioned messages collected by every stage, never raised.
 
+A diagnostic's `message` keeps the original coreos-cloudinit validator's words
+where it had them; what ccgen adds goes in `detail`, printed after the message
+in the text form and as a field of its own in JSON.
+
 This module is on the generator's boot path, where every import costs boot
 time, so it uses plain slotted classes rather than dataclasses or enum.
 """
@@ -59,17 +63,18 @@ class Span:
 
 
 class Diagnostic:
-    __slots__ = ("code", "message", "severity", "span")
+    __slots__ = ("code", "detail", "message", "severity", "span")
 
-    def __init__(self, span: Span, severity: Severity, code: str, message: str) -> None:
+    def __init__(self, span: Span, severity: Severity, code: str, message: str, detail: str = "") -> None:
         self.span = span
         self.severity = severity
         self.code = code
         self.message = message
+        self.detail = detail
 
-    def sort_key(self) -> tuple[str, int, int, int, str, str]:
+    def sort_key(self) -> tuple[str, int, int, int, str, str, str]:
         s = self.span
-        return (s.file, s.line, s.column, -self.severity, self.code, self.message)
+        return (s.file, s.line, s.column, -self.severity, self.code, self.message, self.detail)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Diagnostic) and self.sort_key() == other.sort_key()
@@ -80,8 +85,11 @@ class Diagnostic:
     def __repr__(self) -> str:
         return f"Diagnostic({self.format()!r})"
 
+    def text(self) -> str:
+        return f"{self.message}; {self.detail}" if self.detail else self.message
+
     def format(self) -> str:
-        return f"{self.span}: {self.severity.label}: {self.message} [{self.code}]"
+        return f"{self.span}: {self.severity.label}: {self.text()} [{self.code}]"
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -91,6 +99,7 @@ class Diagnostic:
             "severity": self.severity.label,
             "code": self.code,
             "message": self.message,
+            "detail": self.detail,
         }
 
 
@@ -98,12 +107,22 @@ MESSAGE_MAX = 400
 _ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
-def _one_line(message: str) -> str:
+def one_line(message: str, limit: int = MESSAGE_MAX) -> str:
     """Messages quote user text; control characters in it must not break the line."""
-    if message.isprintable() and len(message) <= MESSAGE_MAX:
+    if message.isprintable() and len(message) <= limit:
         return message
-    out = "".join(ch if ch.isprintable() else _ESCAPES.get(ch, f"\\x{ord(ch):02x}") for ch in message)
-    return out if len(out) <= MESSAGE_MAX else out[: MESSAGE_MAX - 3] + "..."
+    out = "".join(
+        ch
+        if ch.isprintable()
+        else _ESCAPES.get(ch, f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        for ch in message[: limit * 2]
+    )
+    return out if len(out) <= limit else out[: limit - 3] + "..."
+
+
+# Repeated diagnostics of one kind in one file are kept up to this count and then
+# summarised: a document of a million unknown keys must not make a million lines.
+REPEAT_MAX = 100
 
 
 class Diagnostics:
@@ -111,18 +130,26 @@ class Diagnostics:
 
     def __init__(self) -> None:
         self._items: list[Diagnostic] = []
+        self._counts: dict[tuple[str, str], int] = {}
+        self._worst = -1
 
-    def add(self, span: Span, severity: Severity, code: str, message: str) -> None:
-        self._items.append(Diagnostic(span, severity, code, _one_line(message)))
+    def add(self, span: Span, severity: Severity, code: str, message: str, detail: str = "") -> None:
+        if severity > self._worst:
+            self._worst = severity
+        key = (span.file, code)
+        n = self._counts.get(key, 0) + 1
+        self._counts[key] = n
+        if n <= REPEAT_MAX:
+            self._items.append(Diagnostic(span, severity, code, one_line(message), one_line(detail)))
 
-    def error(self, span: Span, code: str, message: str) -> None:
-        self.add(span, Severity.ERROR, code, message)
+    def error(self, span: Span, code: str, message: str, detail: str = "") -> None:
+        self.add(span, Severity.ERROR, code, message, detail)
 
-    def warning(self, span: Span, code: str, message: str) -> None:
-        self.add(span, Severity.WARNING, code, message)
+    def warning(self, span: Span, code: str, message: str, detail: str = "") -> None:
+        self.add(span, Severity.WARNING, code, message, detail)
 
-    def info(self, span: Span, code: str, message: str) -> None:
-        self.add(span, Severity.INFO, code, message)
+    def info(self, span: Span, code: str, message: str, detail: str = "") -> None:
+        self.add(span, Severity.INFO, code, message, detail)
 
     def sorted(self) -> list[Diagnostic]:
         seen: set[Diagnostic] = set()
@@ -131,10 +158,27 @@ class Diagnostics:
             if d not in seen:
                 seen.add(d)
                 out.append(d)
+        for (file, code), n in sorted(self._counts.items()):
+            if n > REPEAT_MAX:
+                last = max(
+                    (d for d in out if d.span.file == file and d.code == code), key=Diagnostic.sort_key
+                )
+                out.append(
+                    Diagnostic(
+                        Span(file, last.span.line, last.span.column),
+                        last.severity,
+                        code,
+                        f"{n - REPEAT_MAX} more [{code}] diagnostics in this file are not shown",
+                    )
+                )
         return out
 
     def has_errors(self) -> bool:
-        return any(d.severity == Severity.ERROR for d in self._items)
+        return self._worst >= Severity.ERROR
+
+    def worst(self) -> int:
+        """The worst severity reported, or -1 when there is none."""
+        return self._worst
 
     def __len__(self) -> int:
-        return len(self._items)
+        return sum(self._counts.values())

@@ -1,4 +1,12 @@
-"""The typed model the renderer reads: frozen, and every field keeps its span."""
+"""The typed model: one immutable record per section, every field with its span.
+
+`build.py` makes these from checked nodes; the renderer and every `ccgen apply`
+step read only these records, so no later stage re-checks a type.  Records hold
+only values the builder accepted: an item with an error never gets here.
+Merging the OEM config with the user's is `merge()`, a model operation.
+
+Plain slotted classes: dataclasses would cost the generator milliseconds to import.
+"""
 
 from __future__ import annotations
 
@@ -8,48 +16,87 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Generic, TypeVar
 
-    from .validate import Val
-
     T = TypeVar("T")
 
-# What each coreos.units command means at boot (docs/units.md has the table).
-STARTS = frozenset(("start", "restart", "reload-or-restart"))
-STOPS = frozenset(("stop",))
-NO_EFFECT_AT_BOOT = frozenset(("reload", "try-restart", "reload-or-try-restart"))
 
-# Plain slotted classes: dataclasses would cost the generator milliseconds to import.
+class _Frozen:
+    """A record refuses assignment once built; __init__ sets its fields through _init."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__}.{name} is read-only")
+
+    def __repr__(self) -> str:
+        slots: tuple[str, ...] = getattr(type(self), "__slots__", ())
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in slots)
+        return f"{type(self).__name__}({fields})"
+
+
+def _init(record: _Frozen, **fields: object) -> None:
+    for name, value in fields.items():
+        object.__setattr__(record, name, value)
+
+
 if TYPE_CHECKING:
 
     class Field(Generic[T]):
         value: T
         span: Span
+        key_span: Span | None
+        ok: bool
 
-        def __init__(self, value: T, span: Span) -> None: ...
+        def __init__(self, value: T, span: Span, key_span: Span | None = None, ok: bool = True) -> None: ...
 
 else:
+    try:
+        from _operator import itemgetter
+    except ImportError:  # not CPython
+        from operator import itemgetter
 
-    class Field:
-        __slots__ = ("span", "value")
+    class Field(tuple):
+        """A value and where it is, immutable.  `ok` is False when the value failed its
+        key's rule: the validator reported it, and the builder refuses what depends on it."""
 
-        def __init__(self, value, span):
-            self.value = value
-            self.span = span
+        __slots__ = ()
+
+        def __new__(cls, value, span, key_span=None, ok=True):
+            return tuple.__new__(cls, (value, span, key_span, ok))
+
+        value = property(itemgetter(0))
+        span = property(itemgetter(1))
+        key_span = property(itemgetter(2))
+        ok = property(itemgetter(3))
 
         def __repr__(self):
-            return f"Field({self.value!r}, {self.span!r})"
+            return f"Field({self[0]!r}, {self[1]!r})"
 
 
-class DropIn:
+class DropIn(_Frozen):
     __slots__ = ("content", "name", "span")
+    name: str
+    content: str
+    span: Span
 
     def __init__(self, name: str, content: str, span: Span) -> None:
-        self.name = name
-        self.content = content
-        self.span = span
+        # span: of the drop-in's name
+        _init(
+            self,
+            name=name,
+            content=content,
+            span=span,
+        )
 
 
-class Unit:
+class Unit(_Frozen):
     __slots__ = ("command", "content", "drop_ins", "enable", "mask", "name", "span")
+    name: str
+    span: Span
+    content: Field[str] | None
+    enable: Field[bool] | None
+    mask: Field[bool] | None
+    command: Field[str] | None
+    drop_ins: tuple[DropIn, ...]
 
     def __init__(
         self,
@@ -61,13 +108,25 @@ class Unit:
         command: Field[str] | None = None,
         drop_ins: tuple[DropIn, ...] = (),
     ) -> None:
-        self.name = name
-        self.span = span
-        self.content = content
-        self.enable = enable
-        self.mask = mask
-        self.command = command
-        self.drop_ins = drop_ins
+        # command: only values of schema.COMMANDS get here
+        _init(
+            self,
+            name=name,
+            span=span,
+            content=content,
+            enable=enable,
+            mask=mask,
+            command=command,
+            drop_ins=drop_ins,
+        )
+
+    @property
+    def masked(self) -> bool:
+        return self.mask is not None and self.mask.value
+
+    @property
+    def enabled(self) -> bool:
+        return self.enable is not None and self.enable.value
 
     def merged_with(self, later: Unit) -> Unit:
         """This unit overridden field by field by a later definition of the same name."""
@@ -84,28 +143,251 @@ class Unit:
         )
 
 
-class Script:
+class Script(_Frozen):
     __slots__ = ("digest", "interpreter", "path", "span")
+    path: str
+    interpreter: tuple[str, ...]
+    span: Span
+    digest: str
 
     def __init__(self, path: str, interpreter: tuple[str, ...], span: Span, digest: str) -> None:
-        self.path = path
-        self.interpreter = interpreter
-        self.span = span
-        self.digest = digest  # sha256 of the script, so that each distinct script runs once
+        # digest: sha256 of the script, so that each distinct script runs once
+        _init(
+            self,
+            path=path,
+            interpreter=interpreter,
+            span=span,
+            digest=digest,
+        )
 
 
-class CloudConfig:
-    __slots__ = ("path", "script", "sections", "units")
+class WriteFile(_Frozen):
+    __slots__ = ("data", "mode", "owner", "path", "span")
+    path: Field[str]
+    data: bytes
+    mode: int
+    owner: Field[str] | None
+    span: Span
+
+    def __init__(
+        self, path: Field[str], data: bytes, mode: int, owner: Field[str] | None, span: Span
+    ) -> None:
+        # path: cleaned: absolute, no ".", ".." or "//"
+        # data: decoded
+        _init(
+            self,
+            path=path,
+            data=data,
+            mode=mode,
+            owner=owner,
+            span=span,
+        )
+
+
+# User fields that are strings, in useradd's order; the booleans follow.
+USER_TEXT = ("passwd", "gecos", "homedir", "primary_group", "shell")
+USER_FLAGS = ("no_create_home", "no_user_group", "system", "no_log_init")
+USER_CREATION_ONLY = ("homedir", "no_create_home", "no_user_group", "system", "no_log_init")
+
+
+class User(_Frozen):
+    __slots__ = ("flags", "groups", "name", "span", "ssh_authorized_keys", "text")
+    name: Field[str]
+    span: Span
+    text: dict[str, str]
+    flags: dict[str, bool]
+    groups: tuple[str, ...]
+    ssh_authorized_keys: tuple[str, ...]
 
     def __init__(
         self,
-        path: str,
-        units: tuple[Unit, ...] = (),
-        sections: dict[str, Val] | None = None,
-        script: Script | None = None,
+        name: Field[str],
+        span: Span,
+        text: dict[str, str],
+        flags: dict[str, bool],
+        groups: tuple[str, ...] = (),
+        ssh_authorized_keys: tuple[str, ...] = (),
     ) -> None:
-        self.path = path
-        self.units = units
-        # Sections other than coreos.units, typed and checked; the apply steps read them.
-        self.sections = sections if sections is not None else {}
-        self.script = script
+        # text: USER_TEXT fields that were given and not empty
+        # flags: USER_FLAGS fields that were given
+        _init(
+            self,
+            name=name,
+            span=span,
+            text=text,
+            flags=flags,
+            groups=groups,
+            ssh_authorized_keys=ssh_authorized_keys,
+        )
+
+    def merged_with(self, later: User) -> User:
+        keys = tuple(dict.fromkeys(self.ssh_authorized_keys + later.ssh_authorized_keys))
+        return User(
+            later.name,
+            later.span,
+            {**self.text, **later.text},
+            {**self.flags, **later.flags},
+            later.groups or self.groups,
+            keys,
+        )
+
+    def identity(self) -> tuple[object, ...]:
+        """What decides whether the user must be set up again: values, never positions."""
+        return (self.name.value, sorted(self.text.items()), sorted(self.flags.items()), self.groups)
+
+
+class Setting(_Frozen):
+    __slots__ = ("env", "key", "secret", "span", "value")
+    key: str
+    env: str
+    value: str
+    secret: bool
+    span: Span
+
+    def __init__(self, key: str, env: str, value: str, secret: bool, span: Span) -> None:
+        # value: formatted as the original's Go %v
+        _init(
+            self,
+            key=key,
+            env=env,
+            value=value,
+            secret=secret,
+            span=span,
+        )
+
+
+class Settings(_Frozen):
+    """A section of KEY=value settings: etcd, etcd2, fleet, locksmith, flannel, update, oem."""
+
+    __slots__ = ("items", "name", "span")
+    name: str
+    items: tuple[Setting, ...]
+    span: Span
+
+    def __init__(self, name: str, items: tuple[Setting, ...], span: Span) -> None:
+        # items: in the key table's order
+        _init(
+            self,
+            name=name,
+            items=items,
+            span=span,
+        )
+
+    def get(self, key: str) -> Setting | None:
+        for s in self.items:
+            if s.key == key:
+                return s
+        return None
+
+    def value(self, key: str) -> str:
+        s = self.get(key)
+        return s.value if s is not None else ""
+
+    def merged_with(self, later: Settings, order: tuple[str, ...]) -> Settings:
+        by_key = {s.key: s for s in self.items}
+        by_key.update({s.key: s for s in later.items})
+        return Settings(self.name, tuple(by_key[k] for k in order if k in by_key), later.span)
+
+
+class CloudConfig(_Frozen):
+    __slots__ = (
+        "hostname",
+        "manage_etc_hosts",
+        "paths",
+        "scripts",
+        "sections",
+        "ssh_authorized_keys",
+        "units",
+        "users",
+        "write_files",
+    )
+    paths: tuple[str, ...]
+    hostname: Field[str] | None
+    manage_etc_hosts: Field[str] | None
+    ssh_authorized_keys: tuple[str, ...]
+    users: tuple[User, ...]
+    write_files: tuple[WriteFile, ...]
+    units: tuple[Unit, ...]
+    sections: dict[str, Settings]
+    scripts: tuple[Script, ...]
+
+    def __init__(
+        self,
+        paths: tuple[str, ...],
+        *,
+        hostname: Field[str] | None = None,
+        manage_etc_hosts: Field[str] | None = None,
+        ssh_authorized_keys: tuple[str, ...] = (),
+        users: tuple[User, ...] = (),
+        write_files: tuple[WriteFile, ...] = (),
+        units: tuple[Unit, ...] = (),
+        sections: dict[str, Settings] | None = None,
+        scripts: tuple[Script, ...] = (),
+    ) -> None:
+        # paths: the inputs this config came from, in precedence order
+        # units: coreos.units, then the original's built-in service units
+        # sections: coreos.* settings by section name
+        _init(
+            self,
+            paths=paths,
+            hostname=hostname,
+            manage_etc_hosts=manage_etc_hosts,
+            ssh_authorized_keys=ssh_authorized_keys,
+            users=users,
+            write_files=write_files,
+            units=units,
+            sections=sections if sections is not None else {},
+            scripts=scripts,
+        )
+
+    def section(self, name: str) -> Settings | None:
+        return self.sections.get(name)
+
+
+def merge_units(units: list[Unit]) -> dict[str, Unit]:
+    """Later definitions override earlier ones field by field."""
+    out: dict[str, Unit] = {}
+    for unit in units:
+        earlier = out.get(unit.name)
+        out[unit.name] = unit if earlier is None else earlier.merged_with(unit)
+    return out
+
+
+def merge(configs: list[CloudConfig], order: dict[str, tuple[str, ...]]) -> CloudConfig:
+    """One config from several, later (the user's) over earlier (the OEM's): scalars and
+    each setting by the last that has them, units and users field by field, files by
+    path, keys and scripts all kept.  `order` is each section's key order."""
+    if len(configs) == 1:
+        return configs[0]
+    hostname = manage = None
+    keys: list[str] = []
+    users: dict[str, User] = {}
+    files: dict[str, WriteFile] = {}
+    units: list[Unit] = []
+    sections: dict[str, Settings] = {}
+    scripts: list[Script] = []
+    for c in configs:
+        hostname = c.hostname or hostname
+        manage = c.manage_etc_hosts or manage
+        keys += c.ssh_authorized_keys
+        for u in c.users:
+            earlier = users.get(u.name.value)
+            users[u.name.value] = u if earlier is None else earlier.merged_with(u)
+        for f in c.write_files:
+            files[f.path.value] = f
+        units += c.units
+        for name, s in c.sections.items():
+            earlier_s = sections.get(name)
+            sections[name] = s if earlier_s is None else earlier_s.merged_with(s, order[name])
+        scripts += c.scripts
+    return CloudConfig(
+        tuple(p for c in configs for p in c.paths),
+        hostname=hostname,
+        manage_etc_hosts=manage,
+        ssh_authorized_keys=tuple(keys),
+        users=tuple(users.values()),
+        write_files=tuple(files.values()),
+        units=tuple(merge_units(units).values()),
+        sections=sections,
+        scripts=tuple(scripts),
+    )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import zlib
-
+from . import rules
 from .diag import Diagnostics, Span
 
-MAX_BYTES = 16 * 1024 * 1024
+MAX_BYTES = rules.MAX_BYTES
 HEADER = "#cloud-config"
 
 EMPTY = "empty"
@@ -34,19 +33,12 @@ class Document:
 
 
 def _gunzip(data: bytes, path: str, diags: Diagnostics) -> bytes | None:
-    d = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     try:
-        out = d.decompress(data, MAX_BYTES + 1)
-    except zlib.error as e:
-        diags.error(Span(path, 1, 1), "gzip", f"gzip payload cannot be unpacked: {e}")
+        return rules.gunzip(data, MAX_BYTES)
+    except rules.DecodeError as e:
+        code = "too-large" if isinstance(e, rules.TooLarge) else "gzip"
+        diags.error(Span(path, 1, 1), code, "gzip payload cannot be unpacked", str(e))
         return None
-    if len(out) > MAX_BYTES or d.unconsumed_tail:
-        diags.error(Span(path, 1, 1), "too-large", f"gzip payload unpacks to more than {MAX_BYTES} bytes")
-        return None
-    if not d.eof:
-        diags.error(Span(path, 1, 1), "gzip", "gzip payload is truncated")
-        return None
-    return out
 
 
 def _position(data: bytes, offset: int) -> tuple[int, int]:

@@ -11,17 +11,23 @@ variables are both replaced (the original replaced only the first).
 
 from __future__ import annotations
 
-# variable -> (metadata key, /etc/environment fallback)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .cache import Metadata
+
+# variable -> (Metadata attribute, /etc/environment fallback)
 VARIABLES = {
-    "public_ipv4": ("PUBLIC_IPV4", "COREOS_PUBLIC_IPV4"),
-    "private_ipv4": ("LOCAL_IPV4", "COREOS_PRIVATE_IPV4"),
-    "public_ipv6": ("PUBLIC_IPV6", "COREOS_PUBLIC_IPV6"),
-    "private_ipv6": ("LOCAL_IPV6", "COREOS_PRIVATE_IPV6"),
+    "public_ipv4": ("public_ipv4", "COREOS_PUBLIC_IPV4"),
+    "private_ipv4": ("local_ipv4", "COREOS_PRIVATE_IPV4"),
+    "public_ipv6": ("public_ipv6", "COREOS_PUBLIC_IPV6"),
+    "private_ipv6": ("local_ipv6", "COREOS_PRIVATE_IPV6"),
 }
 
 
-def known_values(metadata: dict[str, str], environment: dict[str, str]) -> dict[str, str]:
-    return {var: metadata.get(meta) or environment.get(env, "") for var, (meta, env) in VARIABLES.items()}
+def known_values(metadata: Metadata, environment: dict[str, str]) -> dict[str, str]:
+    return {
+        var: getattr(metadata, attr) or environment.get(env, "") for var, (attr, env) in VARIABLES.items()
+    }
 
 
 def substitute(text: str, values: dict[str, str]) -> str:

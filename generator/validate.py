@@ -1,9 +1,10 @@
 """Check a node tree against schema.KEYS and keep only well-typed values.
 
 A value of the wrong type is a warning and is dropped; an unknown key is a
-warning; a value that fails its pattern is an error, and is kept so that the
-step using it can refuse that one item.  Nothing here stops at
-the first problem: every node is visited once and the good values survive.
+warning; a value that fails its key's rule is an error and is kept marked
+(`Field.ok` false), so that the builder refuses what depends on it.  Nothing
+here stops at the first problem: every node is visited once and the good
+values survive.
 """
 
 from __future__ import annotations
@@ -12,31 +13,46 @@ import binascii
 
 from . import nodes, schema, yaml11
 from .diag import Diagnostics, Span
+from .model import Field
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Union
 
-    Value = Union[str, bytes, bool, int, float, list["Val"], dict[str, "Val"]]
+    Value = Union[str, bytes, bool, int, float, list["Field[Value]"], dict[str, "Field[Value]"]]
+    Tree = dict[str, Field[Value]]
+
+_TEMPLATE_HINT = "it looks like an unrendered template such as {{NAME}}"
 
 
-class Val:
-    """A checked value: str, bytes, bool, int, float, list[Val] or dict[str, Val]."""
+def _encodable(text: str) -> bool:
+    """False for a string with a lone surrogate ("\\ud800"), which no file can hold."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
-    __slots__ = ("key_span", "span", "value")
 
-    def __init__(self, value: Value, span: Span, key_span: Span | None = None) -> None:
-        self.value = value
-        self.span = span
-        self.key_span = key_span  # where the key naming this value is, for struct members
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Val) and (self.value, self.span) == (other.value, other.span)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"Val({self.value!r}, {self.span!r})"
+def _collection_key(node: nodes.Node, budget: int = 10_000) -> nodes.Mapping | nodes.Sequence | None:
+    """A mapping or list used as a mapping key anywhere in a value the checker drops."""
+    todo, seen = [node], set()
+    while todo and budget > 0:
+        n = todo.pop()
+        if id(n) in seen or isinstance(n, nodes.Scalar):
+            continue
+        seen.add(id(n))
+        budget -= 1
+        if isinstance(n, nodes.Mapping):
+            for k, v in n.pairs:
+                if not isinstance(k, nodes.Scalar):
+                    return k
+                todo.append(v)
+        else:
+            todo.extend(n.items)
+    return None
 
 
 class _Checker:
@@ -48,29 +64,40 @@ class _Checker:
         return Span(self.filename, node.line, node.column)
 
     def wrong_type(self, node: nodes.Node, label: str, kind: str) -> None:
+        bad = _collection_key(node)
+        if bad is not None:
+            self.bad_key(bad)
+            return
         self.diags.warning(
             self.span(node),
             "type",
-            f'incorrect type for "{label}" (want {kind}), found {nodes.kind_name(node)}; ignored',
+            f'incorrect type for "{label}" (want {kind})',
+            f"found {nodes.kind_name(node)}; ignored",
         )
 
-    def struct(self, node: nodes.Node, key: schema.Key, label: str) -> Val | None:
+    def bad_key(self, knode: nodes.Mapping | nodes.Sequence) -> None:
+        if isinstance(knode, nodes.Mapping):
+            # What `name: {{NODE_NAME}}` is to YAML; the original refused the document.
+            self.diags.error(self.span(knode), "invalid-key", "invalid map key", _TEMPLATE_HINT)
+        else:
+            self.diags.error(self.span(knode), "invalid-key", "invalid map key", "a list cannot be a key")
+
+    def struct(self, node: nodes.Node, key: schema.Key, label: str) -> Field[Value] | None:
         if not isinstance(node, nodes.Mapping):
             self.wrong_type(node, label, schema.STRUCT)
             return None
-        fields: dict[str, Val] = {}
+        fields: dict[str, Field[Value]] = {}
         first_seen: dict[str, int] = {}
         for knode, vnode in node.pairs:
             if not isinstance(knode, nodes.Scalar):
-                self.diags.warning(
-                    self.span(knode),
-                    "unknown-key",
-                    f"unrecognized key (a {nodes.kind_name(knode)} cannot be a key)",
-                )
+                self.bad_key(knode)
                 continue
             name = knode.text.replace("-", "_")
             child = key.child(name)
             if child is None:
+                if not _encodable(name):
+                    self.diags.error(self.span(knode), "encoding", "a key is not valid Unicode")
+                    continue
                 self.diags.warning(self.span(knode), "unknown-key", f'unrecognized key "{name}"')
                 if key.name == "coreos" and name == "write_files":
                     self.diags.info(
@@ -81,7 +108,8 @@ class _Checker:
                 self.diags.warning(
                     self.span(knode),
                     "duplicate-key",
-                    f'duplicate key "{name}" (first at line {first_seen[name]}); the last one is used',
+                    f'duplicate key "{name}"',
+                    f"first at line {first_seen[name]}; the last one is used",
                 )
                 fields.pop(name, None)
             first_seen[name] = knode.line
@@ -91,10 +119,10 @@ class _Checker:
                 )
             val = self.value(vnode, child, name)
             if val is not None:
-                fields[name] = Val(val.value, val.span, self.span(knode))
-        return Val(fields, self.span(node))
+                fields[name] = Field(val.value, val.span, self.span(knode), val.ok)
+        return Field(fields, self.span(node))
 
-    def value(self, node: nodes.Node, key: schema.Key, label: str) -> Val | None:
+    def value(self, node: nodes.Node, key: schema.Key, label: str) -> Field[Value] | None:
         kind = key.kind
         if kind == schema.STRUCT:
             return self.struct(node, key, label)
@@ -102,19 +130,20 @@ class _Checker:
             if not isinstance(node, nodes.Sequence):
                 self.wrong_type(node, label, kind)
                 return None
-            items: list[Val] = []
+            items: list[Field[Value]] = []
             for i, item in enumerate(node.items):
                 if kind == schema.STRUCT_LIST:
                     v = self.struct(item, key, f"{label}[{i}]")
                 else:
-                    v = self.scalar(item, schema.Key(key.name, schema.STRING, ""), f"{label}[{i}]")
+                    v = self.scalar(item, schema.STRING, None, False, f"{label}[{i}]")
                 if v is not None:
                     items.append(v)
-            return Val(items, self.span(node))
-        return self.scalar(node, key, label)
+            return Field(items, self.span(node))
+        return self.scalar(node, kind, key.check, key.secret, label)
 
-    def scalar(self, node: nodes.Node, key: schema.Key, label: str) -> Val | None:
-        kind = key.kind
+    def scalar(
+        self, node: nodes.Node, kind: str, check: object, secret: bool, label: str
+    ) -> Field[Value] | None:
         if not isinstance(node, nodes.Scalar) or node.tag == nodes.NULL:
             self.wrong_type(node, label, kind)
             return None
@@ -123,29 +152,34 @@ class _Checker:
         if kind == schema.STRING:
             if tag == nodes.BINARY:
                 try:
-                    return Val(binascii.a2b_base64("".join(node.text.split()), strict_mode=True), span)
+                    return Field(binascii.a2b_base64("".join(node.text.split()), strict_mode=True), span)
                 except (binascii.Error, ValueError):
                     self.diags.error(span, "binary", "!!binary value contains invalid base64 data")
                     return None
             if tag == nodes.MERGE:
                 self.wrong_type(node, label, kind)
                 return None
-            if node.text and key.check is not None and not key.check(node.text):
-                # Kept, so that what uses it refuses it (a bad mode must not become 0644).
-                self.diags.error(span, "invalid-value", f"invalid value {node.text}")
-            return Val(node.text, span)
+            if not _encodable(node.text):
+                self.diags.error(span, "encoding", f'the value of "{label}" is not valid Unicode', "ignored")
+                return None
+            if node.text and callable(check) and not check(node.text):
+                # Kept, marked: what uses it must refuse it (a bad mode must not become 0644).
+                shown = "(a secret value)" if secret else node.text
+                self.diags.error(span, "invalid-value", f"invalid value {shown}")
+                return Field(node.text, span, None, False)
+            return Field(node.text, span)
         if kind == schema.BOOL and tag == nodes.BOOL:
-            return Val(yaml11.to_bool(node.text), span)
+            return Field(yaml11.to_bool(node.text), span)
         if kind == schema.INT and tag == nodes.INT:
-            return Val(yaml11.to_int(node.text), span)
+            return Field(yaml11.to_int(node.text), span)
         if kind == schema.FLOAT and tag in (nodes.INT, nodes.FLOAT):
-            return Val(yaml11.to_float(node.text), span)
+            return Field(yaml11.to_float(node.text), span)
         self.wrong_type(node, label, kind)
         return None
 
 
-def check(root: nodes.Node | None, filename: str, diags: Diagnostics) -> dict[str, Val]:
-    """The well-typed part of a document, as nested Val objects."""
+def check(root: nodes.Node | None, filename: str, diags: Diagnostics) -> Tree:
+    """The well-typed part of a document, as nested Field objects."""
     if root is None:
         return {}
     if isinstance(root, nodes.Scalar) and root.tag == nodes.NULL:
@@ -155,6 +189,7 @@ def check(root: nodes.Node | None, filename: str, diags: Diagnostics) -> dict[st
         diags.warning(
             checker.span(root),
             "type",
+            'incorrect type for "" (want struct)',
             f"the document must be a mapping of keys, found {nodes.kind_name(root)}; nothing is applied",
         )
         return {}
