@@ -1,4 +1,8 @@
-"""What the generator will write: files and symlinks, relative to its output directory."""
+"""What the generator will write: files and symlinks, relative to its output directory.
+
+Entries are added item by item (a unit, a script, one of ccgen's units): an
+item whose rendering fails is rolled back whole, and the others stay.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,23 @@ if TYPE_CHECKING:
 
     Entry = Union["File", "Link"]
 
+NAME_MAX = 255  # bytes in one path component, as file systems allow
+
 
 class File:
-    __slots__ = ("path", "text")
+    __slots__ = ("mode", "path", "text")
 
-    def __init__(self, path: str, text: str) -> None:
+    def __init__(self, path: str, text: str, mode: int = 0o644) -> None:
         self.path = path
         self.text = text
+        self.mode = mode
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, File) and (self.path, self.text) == (other.path, other.text)
+        return isinstance(other, File) and (self.path, self.text, self.mode) == (
+            other.path,
+            other.text,
+            other.mode,
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -41,14 +52,25 @@ class Link:
         return f"Link({self.path!r} -> {self.target!r})"
 
 
-def is_safe(path: str) -> bool:
-    """Relative, and no empty, "." or ".." component: it cannot leave the output directory."""
-    if not path or path[0] == "/" or path[-1] == "/" or "//" in path:
-        return False
-    if "." not in path:
-        return True
-    parts = path.split("/")
-    return "." not in parts and ".." not in parts
+def path_problem(path: str) -> str | None:
+    """Why `path` cannot be an output entry: it must stay inside the output directory,
+    and each component must be a name a file system takes."""
+    if not path or path[0] == "/" or path[-1] == "/" or "//" in path or "\0" in path:
+        return f"{path!r} is not a relative path"
+    for part in path.split("/"):
+        if part in (".", ".."):
+            return f"{path!r} leaves the output directory"
+        try:
+            size = len(part.encode("utf-8"))
+        except UnicodeEncodeError:
+            return f"{path!r} is not valid Unicode"
+        if size > NAME_MAX:
+            return f"a name in {path[:60]!r}... is longer than {NAME_MAX} bytes"
+    return None
+
+
+class Clash(ValueError):
+    pass
 
 
 class Plan:
@@ -56,20 +78,39 @@ class Plan:
 
     def __init__(self) -> None:
         self._entries: dict[str, Entry] = {}
+        self._pending: dict[str, Entry] | None = None
+        self.replayed = False  # set by replay.py: written from a stored plan
 
-    def add(self, entry: Entry) -> bool:
-        if not is_safe(entry.path):
-            raise ValueError(f"unsafe output path {entry.path!r}")
-        if entry.path in self._entries:
-            return self._entries[entry.path] == entry
-        self._entries[entry.path] = entry
-        return True
+    def add(self, entry: Entry) -> str | None:
+        """None when added (or already there, identical); else why not."""
+        problem = path_problem(entry.path)
+        if problem is not None:
+            return problem
+        for table in (self._entries, self._pending or {}):
+            if entry.path in table:
+                return None if table[entry.path] == entry else f"{entry.path} is already generated"
+        (self._pending if self._pending is not None else self._entries)[entry.path] = entry
+        return None
+
+    def begin(self) -> None:
+        self._pending = {}
+
+    def commit(self) -> None:
+        if self._pending is not None:
+            self._entries.update(self._pending)
+        self._pending = None
+
+    def rollback(self) -> None:
+        self._pending = None
 
     def entries(self) -> list[Entry]:
         return [self._entries[p] for p in sorted(self._entries)]
 
     def __contains__(self, path: str) -> bool:
-        return path in self._entries
+        return path in self._entries or (self._pending is not None and path in self._pending)
+
+    def get(self, path: str) -> Entry | None:
+        return self._entries.get(path) or (self._pending or {}).get(path)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -1,4 +1,4 @@
-"""systemd's rules for unit names and the few parts of unit syntax ccgen reads."""
+"""systemd's rules for unit names: validity, templates, [Install] specifiers, path escaping."""
 
 from __future__ import annotations
 
@@ -66,43 +66,6 @@ def instance_of(name: str) -> str:
     return name.partition("@")[2][: -len(suffix(name)) - 1]
 
 
-def install_section(text: str) -> dict[str, list[str]]:
-    """The [Install] settings of a unit file, with systemd's list semantics."""
-    result: dict[str, list[str]] = {}
-    found = text.find("[Install]")
-    if found < 0:
-        return result
-    # Nothing before the line where "[Install]" first appears can belong to it.
-    text = text[text.rfind("\n", 0, found) + 1 :]
-    section = ""
-    pending = ""
-    for raw in text.splitlines():
-        line = raw.strip()
-        if pending:
-            if line.startswith(("#", ";")):
-                continue
-            line = pending + " " + line
-            pending = ""
-        elif not line or line.startswith(("#", ";")):
-            continue
-        if line.endswith("\\"):
-            pending = line[:-1]
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            section = line[1:-1]
-            continue
-        if section != "Install" or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        key = key.strip()
-        words = value.split()
-        if not words:
-            result[key] = []  # an empty assignment resets the list
-        else:
-            result.setdefault(key, []).extend(words)
-    return result
-
-
 def expand_specifiers(value: str, name: str) -> str | None:
     """The [Install] specifiers systemctl enable resolves; None for others."""
     if "%" not in value:
@@ -149,16 +112,12 @@ def escape_path(path: str) -> str:
     return "".join(out)
 
 
-def exec_word(word: str) -> str:
-    """One argument of ExecStart=, quoted so that systemd passes it unchanged."""
-    escaped = (
-        word.replace("\\", "\\\\")
-        .replace('"', '\\"')
-        .replace("%", "%%")
-        .replace("$", "$$")
-        .replace("\n", "\\n")
-        .replace("\t", "\\t")
-    )
-    if escaped and not any(c in escaped for c in " ;'\\\""):
-        return escaped
-    return f'"{escaped}"'
+def mount_unit(path: str) -> str:
+    """The mount unit for a path, as systemd names it (`/var/lib/x` -> `var-lib-x.mount`)."""
+    return escape_path(path) + ".mount"
+
+
+def mounts_for(path: str) -> list[str]:
+    """The mount units RequiresMountsFor=PATH pulls in: the path and each of its parents."""
+    parts = [p for p in path.split("/") if p and p != "."]
+    return [mount_unit("/" + "/".join(parts[:i])) for i in range(len(parts), 0, -1)]

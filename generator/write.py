@@ -1,48 +1,47 @@
-"""The only module that writes: a Plan into an output directory, atomically per entry."""
+"""The generator's writer: a Plan into its output directory, each entry atomically.
+
+The output directory is systemd's own (root's, emptied before every run), so
+paths are joined plainly; the write itself is atomic.py's.  An entry that
+cannot be written is reported and skipped: the others are still written.
+"""
 
 from __future__ import annotations
 
 import os
 
-from .plan import File, Link, Plan
+from . import atomic
+from .plan import File, Plan
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
-def write_plan(plan: Plan, outdir: str) -> None:
-    """Write every entry; each lands under its final name only when complete."""
-    made: set[str] = set()
-    suffix = f".ccgen{os.getpid()}"
-    old_umask = os.umask(0o022)  # files are 0644 and directories 0755, whatever we inherited
+def write_plan(plan: Plan, outdir: str, report: Callable[[str, Exception], None]) -> int:
+    """Write every entry; returns how many could not be written."""
+    dirs: dict[str, int] = {}
+    failed = 0
+    old_umask = os.umask(0o022)  # directories are 0755, whatever we inherited
     try:
         for entry in plan.entries():
-            dest = os.path.join(outdir, entry.path)
-            parent, name = os.path.split(dest)
-            if parent not in made:
-                os.makedirs(parent, mode=0o755, exist_ok=True)
-                made.add(parent)
-            tmp = os.path.join(parent, f".#{name}{suffix}")
-            if isinstance(entry, File):
-                _write_file(tmp, entry.text.encode("utf-8"))
-            elif isinstance(entry, Link):
-                try:
-                    os.symlink(entry.target, tmp)
-                except FileExistsError:  # left by a killed run with our pid
-                    os.unlink(tmp)
-                    os.symlink(entry.target, tmp)
-            os.replace(tmp, dest)
+            parent, name = os.path.split(entry.path)
+            try:
+                dfd = dirs.get(parent)
+                if dfd is None:
+                    where = os.path.join(outdir, parent) if parent else outdir
+                    if parent:
+                        os.makedirs(where, mode=0o755, exist_ok=True)
+                    dfd = dirs[parent] = os.open(where, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+                if isinstance(entry, File):
+                    # /run is a tmpfs, rebuilt at every boot: no fsync.
+                    atomic.write_at(dfd, name, entry.text.encode("utf-8"), mode=entry.mode, sync=False)
+                else:
+                    atomic.symlink_at(dfd, name, entry.target)
+            except (OSError, ValueError) as e:  # ValueError: text that is not valid Unicode
+                failed += 1
+                report(entry.path, e)
     finally:
         os.umask(old_umask)
-
-
-def _write_file(tmp: str, data: bytes) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
-    try:
-        fd = os.open(tmp, flags, 0o644)
-    except FileExistsError:  # left by a killed run with our pid
-        os.unlink(tmp)
-        fd = os.open(tmp, flags, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
+        for fd in dirs.values():
+            os.close(fd)
+    return failed
