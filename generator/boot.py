@@ -9,28 +9,34 @@ import gc
 import os
 import sys
 
-from . import compile as pipeline
 from .diag import Diagnostics, Severity, Span
 from .log import Log, run_by_systemd
-from .write import write_plan
 
 NAME = "ccgen"
 _FALSE = ("0", "no", "false", "off")
 
 
-def generate(outdir: str, root: str, diags: Diagnostics) -> None:
-    kernel = pipeline.kernel_options(root)
-    if kernel.get("ccgen.enable", "1").lower() in _FALSE:
+def generate(outdir: str, root: str, diags: Diagnostics, environ: dict[str, str] | None = None) -> int:
+    """Compile and write; returns how many entries could not be written."""
+    from . import compile as pipeline
+    from .inputs import Reader, kernel_options
+    from .write import write_plan
+
+    reader = Reader(root, dict(os.environ) if environ is None else environ)
+    if kernel_options(reader).get("ccgen.enable", "1").lower() in _FALSE:
         diags.info(
             Span("/proc/cmdline", 1, 1),
             "disabled",
-            "ccgen.enable=0 on the kernel command line; nothing generated",
+            "ccgen.enable=0 on the kernel command line",
+            "nothing generated",
         )
-        return
-    inputs, meta = pipeline.usable_inputs(root, diags)
-    write_plan(
-        pipeline.compile_root(root, inputs, meta, kernel, diags, sys.argv[0], dict(os.environ)), outdir
-    )
+        return 0
+    plan = pipeline.compile_boot(reader, diags, sys.argv[0])
+
+    def report(path: str, e: Exception) -> None:
+        diags.error(Span(path, 1, 1), "write", f"cannot write {path}", str(e))
+
+    return write_plan(plan, outdir, report)
 
 
 def main(argv: list[str] | None = None) -> int:

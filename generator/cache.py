@@ -1,24 +1,35 @@
-"""The on-disk cache the providers fill and the generator and apply steps read.
+"""The on-disk cache: its layout and its metadata record, owned here and nowhere else.
 
 /var/lib/ccgen/ is root-only (0700) with 0600 files:
-  user-data   the user's raw cloud-config bytes (absent when there is none)
-  metadata    KEY=VALUE lines: STATE, PROVIDER, INSTANCE_ID, HOSTNAME, LOCAL_IPV4, ...
-  ssh-keys    the platform's public keys, one per line
-  applied     what ccgen apply has done, for once-only semantics
+  snap-HASH/  one fetch result: user-data (absent when there is none), metadata, ssh-keys
+  current     a symlink to the current snapshot
+  user-data, metadata, ssh-keys
+              fixed links into current/, which the generator and apply read
+  applied/    what ccgen apply has done, for once-only semantics
+  plan        the precompiled plan the generator replays (replay.py)
+  lock        taken by every fetch while it changes the cache
+providers/store.py writes snapshots; it knows nothing of their contents.
 """
 
 from __future__ import annotations
-
-import os
 
 DIR = "/var/lib/ccgen"
 USER_DATA = f"{DIR}/user-data"
 METADATA = f"{DIR}/metadata"
 SSH_KEYS = f"{DIR}/ssh-keys"
 APPLIED = f"{DIR}/applied"
+PLAN = f"{DIR}/plan"
+FILES = ("user-data", "metadata", "ssh-keys")
+LOCK = "lock"
+CURRENT = "current"
+SNAPSHOT_PREFIX = "snap-"
 
-# STATE values: the user-data is in the cache, is known not to exist, or nobody knows.
+# STATE: the user-data is in the cache, is known not to exist, or nobody knows.
 PRESENT, ABSENT, UNKNOWN = "present", "absent", "unknown"
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .inputs import Reader
 
 
 def parse_env(text: str) -> dict[str, str]:
@@ -37,19 +48,96 @@ def parse_env(text: str) -> dict[str, str]:
 
 
 def format_env(values: dict[str, str]) -> str:
-    return "".join(f"{k}={v}\n" for k, v in values.items() if "\n" not in v and "\n" not in k)
+    return "".join(f"{k}={v}\n" for k, v in values.items() if v and "\n" not in v and "\n" not in k)
 
 
-def read_env(root: str, path: str) -> dict[str, str]:
-    try:
-        with open(os.path.join(root, path.lstrip("/")), encoding="utf-8", errors="replace") as f:
-            return parse_env(f.read(1024 * 1024))
-    except OSError:
-        return {}
+class Metadata:
+    """What a provider knows about this instance, as the cache's `metadata` file holds it."""
+
+    # attribute -> the file's KEY, in the file's order
+    FIELDS = (
+        ("provider", "PROVIDER"),
+        ("state", "STATE"),
+        ("instance_id", "INSTANCE_ID"),
+        ("hostname", "HOSTNAME"),
+        ("local_ipv4", "LOCAL_IPV4"),
+        ("public_ipv4", "PUBLIC_IPV4"),
+        ("local_ipv6", "LOCAL_IPV6"),
+        ("public_ipv6", "PUBLIC_IPV6"),
+        ("region", "REGION"),
+        ("zone", "ZONE"),
+        ("instance_type", "INSTANCE_TYPE"),
+        ("machine_key", "MACHINE_KEY"),
+    )
+    __slots__ = tuple(a for a, _ in FIELDS)
+
+    provider: str
+    state: str
+    instance_id: str
+    hostname: str
+    local_ipv4: str
+    public_ipv4: str
+    local_ipv6: str
+    public_ipv6: str
+    region: str
+    zone: str
+    instance_type: str
+    machine_key: str
+
+    def __init__(self, **values: str) -> None:
+        for attr, _ in self.FIELDS:
+            setattr(self, attr, values.pop(attr, ""))
+        if values:
+            raise TypeError(f"unknown metadata fields: {sorted(values)}")
+
+    @classmethod
+    def from_env(cls, values: dict[str, str]) -> Metadata:
+        return cls(**{attr: values.get(key, "") for attr, key in cls.FIELDS})
+
+    def to_env(self) -> str:
+        return format_env({key: getattr(self, attr) for attr, key in self.FIELDS})
+
+    def replace(self, **values: str) -> Metadata:
+        current = {attr: getattr(self, attr) for attr, _ in self.FIELDS}
+        current.update(values)
+        return Metadata(**current)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Metadata) and self.to_env() == other.to_env()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Metadata({self.to_env()!r})"
+
+    @property
+    def known(self) -> bool:
+        """The cache says something definite about this instance's user-data."""
+        return self.state in (PRESENT, ABSENT)
 
 
-def metadata(root: str) -> dict[str, str]:
-    return read_env(root, METADATA)
+def metadata(reader: Reader) -> Metadata:
+    return Metadata.from_env(parse_env(reader.text(METADATA)))
+
+
+DMI_KEYS = ("/sys/class/dmi/id/product_uuid", "/sys/class/dmi/id/board_asset_tag")
+
+
+def machine_key(reader: Reader) -> str:
+    """What tells this machine from a clone of its image: the hypervisor's DMI identity."""
+    for path in DMI_KEYS:
+        value = reader.text(path, 256).strip()
+        if value and value.lower() not in ("not specified", "none", "default string"):
+            return value
+    return ""
+
+
+def belongs_here(reader: Reader, meta: Metadata) -> bool:
+    """False when the cache was fetched on another machine (a cloned image)."""
+    if not meta.machine_key:
+        return True
+    current = machine_key(reader)  # read only when there is something to compare
+    return not current or current == meta.machine_key
 
 
 def marker(instance: str, identity: str) -> str:
@@ -57,37 +145,3 @@ def marker(instance: str, identity: str) -> str:
     import hashlib
 
     return hashlib.sha256(f"{instance}\0{identity}".encode()).hexdigest()[:40]
-
-
-DMI_KEYS = ("/sys/class/dmi/id/product_uuid", "/sys/class/dmi/id/board_asset_tag")
-
-
-def machine_key(root: str) -> str:
-    """What tells this machine from a clone of its image: the hypervisor's DMI identity."""
-    for path in DMI_KEYS:
-        try:
-            with open(os.path.join(root, path.lstrip("/")), encoding="ascii", errors="replace") as f:
-                value = f.read(256).strip()
-        except OSError:
-            continue
-        if value and value.lower() not in ("not specified", "none", "default string"):
-            return value
-    return ""
-
-
-def belongs_here(root: str, meta: dict[str, str]) -> bool:
-    """False when the cache was fetched on another machine (a cloned image)."""
-    recorded = meta.get("MACHINE_KEY", "")
-    if not recorded:
-        return True
-    current = machine_key(root)  # read only when there is something to compare
-    return not current or current == recorded
-
-
-def read_bytes(root: str, path: str) -> bytes:
-    """A cache file's bytes (the cache's own links are followed), or b"" when missing."""
-    try:
-        with open(os.path.join(root, path.lstrip("/")), "rb") as f:
-            return f.read(16 * 1024 * 1024)
-    except OSError:
-        return b""

@@ -1,4 +1,4 @@
-"""The ccgen command: --print, validate, schema, and the generator entry."""
+"""The ccgen command: --print, validate, schema, apply, fetch, and the generator entry."""
 
 from __future__ import annotations
 
@@ -6,12 +6,10 @@ import gc
 import os
 import sys
 
-from . import __version__, boot, cache, source
-from . import compile as pipeline
-from .diag import Diagnostics, Severity
+from . import __version__, inputs, names
+from .diag import Diagnostic, Diagnostics, Severity
 from .plan import File
 
-NORMAL_DIR = "/run/systemd/generator"
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -33,10 +31,12 @@ def _parser(prog: str, description: str) -> argparse.ArgumentParser:
     return Parser(prog=prog, description=description)
 
 
-def _read_named(path: str, diags: Diagnostics) -> pipeline.Input | None:
-    if path == "-":
-        return pipeline.Input("<stdin>", sys.stdin.buffer.read(source.MAX_BYTES + 1))
-    return pipeline.read_input("/", os.path.abspath(path), diags, host=path)
+def _read_all(paths: list[str], diags: Diagnostics) -> list[inputs.Input] | None:
+    """Every named input, or None (reported) when one cannot be read."""
+    found = [inputs.read_named(p, diags) for p in paths]
+    if any(i is None for i in found):
+        return None
+    return [i for i in found if i is not None]
 
 
 class _PrintArgs:
@@ -44,6 +44,7 @@ class _PrintArgs:
         self.root = "/"
         self.oem: str | None = None
         self.userdata: list[str] = []
+        self.seen_print = False
 
 
 PRINT_USAGE = "usage: ccgen --print [--root DIR] [--oem FILE] [USERDATA ...]\n"
@@ -55,10 +56,11 @@ def _print_args(argv: list[str]) -> _PrintArgs | None:
     it = iter(argv)
     for arg in it:
         if arg == "--print":
-            continue
-        if arg in ("--root", "--oem") or arg.startswith(("--root=", "--oem=")):
-            name, _, value = arg.partition("=")
-            value = value or next(it, "")
+            a.seen_print = True
+        elif arg in ("--root", "--oem") or arg.startswith(("--root=", "--oem=")):
+            name, eq, value = arg.partition("=")
+            if not eq:
+                value = next(it, "")
             if not value:
                 return None
             if name == "--root":
@@ -68,54 +70,57 @@ def _print_args(argv: list[str]) -> _PrintArgs | None:
         elif arg in ("-h", "--help"):
             sys.stdout.write(PRINT_USAGE)
             raise SystemExit(EXIT_OK)
+        elif arg == "--":
+            a.userdata += list(it)
         elif arg.startswith("-") and arg != "-":
             return None
         else:
             a.userdata.append(arg)
-    return a
+    return a if a.seen_print else None
+
+
+def _show(found: list[Diagnostic]) -> None:
+    for d in found:
+        sys.stderr.write(d.format() + "\n")
 
 
 def cmd_print(argv: list[str]) -> int:
+    from . import cache
+    from . import compile as pipeline
+
     a = _print_args(argv)
     if a is None:
         sys.stderr.write(PRINT_USAGE)
         return EXIT_USAGE
+    gc.disable()  # see boot.main: a batch run without cycles
     diags = Diagnostics()
-    unreadable = False
-    meta = cache.metadata(a.root)
+    reader = inputs.Reader(a.root, dict(os.environ))
+    kernel = inputs.kernel_options(reader)
     if a.oem is None and not a.userdata:
-        inputs, meta = pipeline.usable_inputs(a.root, diags)
+        found, meta = inputs.boot_inputs(reader, diags)
     else:
-        named = [a.oem] if a.oem else []
-        inputs = []
-        if a.oem is None:
-            found = pipeline.read_input(a.root, pipeline.OEM_PATH, diags)
-            inputs += [found] if found is not None else []
-        for path in named + a.userdata:
-            inp = _read_named(path, diags)
-            if inp is None:
-                unreadable = True
-                if not os.path.exists(path):
-                    sys.stderr.write(f"{path}: no such file\n")
-            else:
-                inputs.append(inp)
-    kernel = pipeline.kernel_options(a.root)
-    plan = pipeline.compile_root(a.root, inputs, meta, kernel, diags, sys.argv[0], dict(os.environ))
-    for d in diags.sorted():
-        sys.stderr.write(d.format() + "\n")
+        meta = cache.metadata(reader)
+        named = _read_all(([a.oem] if a.oem else []) + a.userdata, diags)
+        if named is None:
+            _show(diags.sorted())
+            return EXIT_USAGE
+        oem = [] if a.oem else [inputs.read_input(reader, inputs.OEM_PATH, diags)]
+        found = [i for i in oem if i is not None] + named
+    plan = pipeline.compile_root(reader, found, meta, kernel, diags, sys.argv[0])
+    _show(diags.sorted())
     out = sys.stdout
     for entry in plan.entries():
-        dest = f"{NORMAL_DIR}/{entry.path}"
+        dest = f"{names.NORMAL_DIR}/{entry.path}"
         if isinstance(entry, File):
             out.write(f"--- {dest} ---\n{entry.text}\n")
         else:
             out.write(f"--- {dest} -> {entry.target} ---\n\n")
-    if unreadable:
-        return EXIT_USAGE
     return EXIT_ERRORS if diags.has_errors() else EXIT_OK
 
 
 def cmd_validate(argv: list[str]) -> int:
+    from . import compile as pipeline
+
     p = _parser("ccgen validate", "Check cloud-config files.")
     p.add_argument("--strict", action="store_true", help="warnings count as errors")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -128,24 +133,20 @@ def cmd_validate(argv: list[str]) -> int:
     a = p.parse_args(argv)
     if not a.files and a.root is None:
         p.error("give a FILE, or --root IMAGE")
-    files = a.files or [pipeline.host_path(a.root, pipeline.OEM_PATH)]
+    files = a.files or [inputs.host_path(a.root, inputs.OEM_PATH)]
     diags = Diagnostics()
     unreadable = False
     for path in files:
-        before = len(diags)
-        inp = _read_named(path, diags)
+        inp = inputs.read_named(path, diags)
         if inp is None:
             unreadable = True
-            if len(diags) == before:
-                sys.stderr.write(f"{path}: no such file\n")
             continue
-        inp = inp if path == "-" else pipeline.Input(path, inp.data)
         config = pipeline.parse(inp, diags)
         if a.root is not None and config is not None:
-            from . import imagecheck, render
+            from . import imagecheck
 
             lines = {inp.path: inp.data.decode("utf-8", "replace").splitlines()}
-            imagecheck.ImageChecker(a.root, lines, diags).check(render.merge_units([config]))
+            imagecheck.ImageChecker(a.root, lines, diags).check({u.name: u for u in config.units})
     found = diags.sorted()
     if a.format == "json":
         import json
@@ -178,6 +179,7 @@ def cmd_schema(argv: list[str]) -> int:
 
 
 def cmd_apply(argv: list[str]) -> int:
+    from . import cache
     from .apply import run
 
     p = _parser("ccgen apply", "Apply files, users, keys, hostname and network.")
@@ -191,18 +193,18 @@ def cmd_apply(argv: list[str]) -> int:
     if not a.boot and not a.userdata and not a.record_script:
         p.error("give USERDATA files, or --boot")
     diags = Diagnostics()
-    meta = cache.metadata(a.root)
+    reader = inputs.Reader(a.root)
     if a.boot:
-        inputs, meta = pipeline.usable_inputs(a.root, diags)
+        found, meta = inputs.boot_inputs(reader, diags)
     else:
-        found = [_read_named(path, diags) for path in a.userdata]
-        if any(i is None for i in found):
-            for d in diags.sorted():
-                sys.stderr.write(d.format() + "\n")
+        meta = cache.metadata(reader)
+        named = _read_all(a.userdata, diags)
+        if named is None:
+            _show(diags.sorted())
             sys.stderr.write("ccgen apply: cannot read every input\n")
             return EXIT_USAGE
-        inputs = [i for i in found if i is not None]
-    ctx = run.make_context(a.root, inputs, meta, diags, force=a.force)
+        found = named
+    ctx = run.make_context(a.root, found, meta, diags, force=a.force)
     if a.record_script:
         ctx.state.record("script:" + a.record_script, a.record_script)
         return EXIT_OK
@@ -211,56 +213,65 @@ def cmd_apply(argv: list[str]) -> int:
     for d in diags.sorted():
         if d.severity >= worst:
             sys.stderr.write(d.format() + "\n")
-    return run.run(ctx, a.only)
+    status = run.run(ctx, a.only)
+    # What validate calls an error was refused here too; say so in the exit status.
+    return status or (EXIT_ERRORS if diags.has_errors() else EXIT_OK)
 
 
 def cmd_check_inputs(argv: list[str]) -> int:
-    from . import rerun
+    from . import compile as pipeline
+    from . import reload
 
     p = _parser("ccgen check-inputs", "Compile again if the inputs changed.")
     p.add_argument("--expect", required=True, help="the digest the generator recorded")
     a = p.parse_args(argv)
-    return rerun.check_inputs(a.expect, os.environ.get("CCGEN_ROOT") or "/")
+    reader = inputs.Reader(os.environ.get("CCGEN_ROOT") or "/")
+    found, _ = inputs.boot_inputs(reader, Diagnostics())
+    if pipeline.inputs_digest(found) == a.expect:
+        return EXIT_OK
+    sys.stderr.write("ccgen: inputs changed since the generator ran; compiling again\n")
+    return reload.reload_and_start()
 
 
 USAGE = """usage: ccgen --print [--root DIR] [--oem FILE] [USERDATA ...]
        ccgen validate [--strict] [--format text|json] [--root IMAGE] [FILE...]
        ccgen schema [--format json|markdown]
        ccgen apply [--root DIR] [--only STEP] [--force] (--boot | USERDATA ...)
-       ccgen fetch ec2 [--endpoint URL] [--deadline S] [--cache-dir DIR] [--reload]
-       ccgen fetch configdrive [--source DIR] [--cache-dir DIR] [--reload]
+       ccgen fetch PROVIDER [--endpoint URL | --source DIR] [--cache-dir DIR] [--deadline S] [--reload]
        ccgen generator NORMAL-DIR [EARLY-DIR LATE-DIR]
        ccgen --version
 """
 
 
 def main(argv: list[str] | None = None) -> int:
-    gc.disable()  # see boot.main: a batch run without cycles
     args = sys.argv[1:] if argv is None else argv
     try:
         if not args or args[0] in ("-h", "--help", "help"):
             (sys.stdout if args else sys.stderr).write(USAGE)
             return EXIT_OK if args else EXIT_USAGE
-        if args[0] == "--version":
+        command, rest = args[0], args[1:]
+        if command == "--version":
             sys.stdout.write(f"ccgen {__version__}\n")
             return EXIT_OK
-        if args[0] == "validate":
-            return cmd_validate(args[1:])
-        if args[0] == "schema":
-            return cmd_schema(args[1:])
-        if args[0] == "apply":
-            return cmd_apply(args[1:])
-        if args[0] == "fetch":
+        if command == "validate":
+            return cmd_validate(rest)
+        if command == "schema":
+            return cmd_schema(rest)
+        if command == "apply":
+            return cmd_apply(rest)
+        if command == "fetch":
             from ccgen.providers import fetch
 
-            return fetch.main(args[1:])
-        if args[0] == "check-inputs":
-            return cmd_check_inputs(args[1:])
-        if args[0] == "generator":
-            return boot.main(args[1:])
-        if "--print" in args:
+            return fetch.main(rest)
+        if command == "check-inputs":
+            return cmd_check_inputs(rest)
+        if command == "generator":
+            from . import boot
+
+            return boot.main(rest)
+        if command.startswith("-") or "--print" in args:
             return cmd_print(args)
-        sys.stderr.write(USAGE)
+        sys.stderr.write(f"ccgen: unknown command {command!r}\n" + USAGE)
         return EXIT_USAGE
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else EXIT_USAGE

@@ -1,130 +1,17 @@
-"""The pipeline: read sources, parse, validate, build the model, render a Plan."""
+"""The pipeline: read, classify, parse, validate, build the model, render a Plan."""
 
 from __future__ import annotations
 
 import os
 
-from . import build, cache, compose, model, render, rules, source, subst, validate
-from .diag import Diagnostics, Span
+from . import build, cache, compose, inputs, model, names, render, schema, source, subst, validate
+from .diag import Diagnostic, Diagnostics, Severity, Span
+from .inputs import Input, Reader
 from .plan import Plan
 from .system import InstalledUnits
 
-OEM_PATH = "/usr/share/oem/cloud-config.yml"
-# Lowest precedence first: CoreOS's installer drop, then ccgen's own cache.
-USER_PATHS = ("/var/lib/coreos-install/user_data", "/var/lib/ccgen/user-data")
-
-
-class Input:
-    __slots__ = ("data", "path")
-
-    def __init__(self, path: str, data: bytes) -> None:
-        self.path = path  # the path on the running system, used in every message and header
-        self.data = data
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Input) and (self.path, self.data) == (other.path, other.data)
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-def host_path(root: str, path: str) -> str:
-    return os.path.join(root, path.lstrip("/"))
-
-
-def read_input(root: str, path: str, diags: Diagnostics, *, host: str | None = None) -> Input | None:
-    """The file's bytes; None when it is missing (a normal state) or unreadable."""
-    try:
-        with open(host or host_path(root, path), "rb") as f:
-            data = f.read(source.MAX_BYTES + 1)
-    except FileNotFoundError:
-        return None
-    except IsADirectoryError:
-        diags.error(Span(path, 1, 1), "read", "is a directory, not a cloud-config file")
-        return None
-    except OSError as e:
-        diags.error(Span(path, 1, 1), "read", f"cannot read: {e.strerror or e}")
-        return None
-    return Input(path, data)
-
-
-def default_inputs(root: str, diags: Diagnostics) -> list[Input]:
-    found = (read_input(root, p, diags) for p in (OEM_PATH, *USER_PATHS))
-    return [i for i in found if i is not None]
-
-
-def ccgen_path(argv0: str) -> str:
-    """The ccgen command installed beside the running script (generator or CLI)."""
-    candidate = os.path.join(os.path.dirname(os.path.realpath(argv0)), "ccgen")
-    return candidate if os.path.isfile(candidate) and os.access(candidate, os.X_OK) else render.CCGEN
-
-
-def inputs_digest(inputs: list[Input]) -> str:
-    """What the generator saw, so a later check can tell whether a mount changed it."""
-    # Change detection, not security: crc32 and the length need no hashlib import at boot.
-    import zlib
-
-    crc = 0
-    for inp in inputs:
-        crc = zlib.crc32(b"%s\0%d\0" % (inp.path.encode(), len(inp.data)), crc)
-        crc = zlib.crc32(inp.data, crc)
-    return f"{crc:08x}{sum(len(i.data) for i in inputs):x}"
-
-
-def usable_inputs(root: str, diags: Diagnostics) -> tuple[list[Input], dict[str, str]]:
-    """The inputs and cached metadata, without a cache fetched on another machine."""
-    inputs = default_inputs(root, diags)
-    meta = cache.metadata(root)
-    if not cache.belongs_here(root, meta):
-        diags.info(
-            Span(cache.METADATA, 1, 1),
-            "cache-foreign",
-            "the cache was fetched on another machine (a cloned image); ignored until the next fetch",
-        )
-        inputs = [i for i in inputs if i.path != cache.USER_DATA]
-        meta = {}
-    return inputs, meta
-
-
-def kernel_options(root: str) -> dict[str, str]:
-    try:
-        with open(host_path(root, "/proc/cmdline"), encoding="utf-8", errors="replace") as f:
-            words = f.read().split()
-    except OSError:
-        return {}
-    return {k: v for k, _, v in (w.partition("=") for w in words)}
-
-
-def compile_root(
-    root: str,
-    inputs: list[Input],
-    meta: dict[str, str],
-    kernel: dict[str, str],
-    diags: Diagnostics,
-    argv0: str,
-    environ: dict[str, str],
-) -> Plan:
-    """What the generator writes for `inputs` on the system (or image) at `root`."""
-    from . import fetchunits
-
-    values = subst.known_values(meta, cache.read_env(root, "/etc/environment"))
-    ccgen = ccgen_path(argv0)
-    configs = [c for c in (parse(i, diags, values) for i in inputs) if c is not None]
-    plan = render.render(
-        configs, InstalledUnits(root), diags, instance=meta.get("INSTANCE_ID", ""), ccgen=ccgen
-    )
-    oem = next((c for c in configs if c.path == OEM_PATH), None)
-    providers = fetchunits.choose(kernel, oem_id(oem), environ.get("SYSTEMD_VIRTUALIZATION", ""))
-    fetchunits.render(plan, providers, ccgen, kernel.get("ccgen.ec2.endpoint"), inputs_digest(inputs))
-    return plan
-
-
-def oem_id(config: model.CloudConfig | None) -> str:
-    coreos = config.sections.get("coreos") if config is not None else None
-    if coreos is None or not isinstance(coreos.value, dict):
-        return ""
-    oem = coreos.value.get("oem")
-    ident = oem.value.get("id") if oem is not None and isinstance(oem.value, dict) else None
-    return ident.value if ident is not None and isinstance(ident.value, str) else ""
+# Each settings section's key order, for merging (model.merge keeps the table's order).
+ORDER = {k.name: tuple(c.name for c in k.children) for k in schema.COREOS if k.kind == schema.STRUCT}
 
 
 def parse(inp: Input, diags: Diagnostics, values: dict[str, str] | None = None) -> model.CloudConfig | None:
@@ -139,18 +26,105 @@ def parse(inp: Input, diags: Diagnostics, values: dict[str, str] | None = None) 
         return build.script(inp.path, doc.interpreter, inp.data)
     root = compose.compose(doc.text, inp.path, diags)
     top = validate.check(root, inp.path, diags)
-    rules.check(top, diags)
     # Without a "$" in the document there is nothing to replace: skip walking the tree.
     return build.build(inp.path, top, diags, values if b"$" in inp.data else None)
 
 
-def compile_inputs(
-    inputs: list[Input],
-    installed: InstalledUnits,
+def configs(
+    inputs_: list[Input], diags: Diagnostics, values: dict[str, str] | None
+) -> list[model.CloudConfig]:
+    return [c for c in (parse(i, diags, values) for i in inputs_) if c is not None]
+
+
+def merged(found: list[model.CloudConfig]) -> model.CloudConfig | None:
+    return model.merge(found, ORDER) if found else None
+
+
+def ccgen_path(reader: Reader, argv0: str) -> str:
+    """The ccgen command installed beside the running script (generator or CLI)."""
+    candidate = os.path.join(os.path.dirname(os.path.realpath(argv0)), "ccgen")
+    return candidate if reader.executable(candidate) else names.CCGEN
+
+
+def substitution_values(reader: Reader, meta: cache.Metadata) -> dict[str, str]:
+    return subst.known_values(meta, cache.parse_env(reader.text("/etc/environment")))
+
+
+def inputs_digest(found: list[Input]) -> str:
+    """What the generator saw, so a later check can tell whether a mount changed it."""
+    # Change detection, not security: crc32 and the length need no hashlib import at boot.
+    import zlib
+
+    crc = 0
+    for inp in found:
+        crc = zlib.crc32(b"%s\0%d\0" % (inp.path.encode(), len(inp.data)), crc)
+        crc = zlib.crc32(inp.data, crc)
+    return f"{crc:08x}{sum(len(i.data) for i in found):x}"
+
+
+# The directories whose separate mount would hide an input from the generator.
+_INPUT_DIRS = ("/usr/share/oem", "/var/lib/ccgen", "/var/lib/coreos-install")
+
+
+def inputs_may_appear_late(reader: Reader, installed: InstalledUnits) -> bool:
+    """Whether /var or the OEM partition is a mount of its own that the generator may run
+    before (an fstab line or a .mount unit for it or a parent): only then is
+    ccgen-inputs.service needed (docs/generator.md)."""
+    prefixes = set()
+    for d in _INPUT_DIRS:
+        parts = d.strip("/").split("/")
+        prefixes |= {"/" + "/".join(parts[:i]) for i in range(1, len(parts) + 1)}
+    for line in reader.text("/etc/fstab").splitlines():
+        words = line.split()
+        if len(words) >= 2 and not words[0].startswith("#") and words[1].rstrip("/") in prefixes:
+            return True
+    from .unitfile import mount_unit
+
+    return any(installed.find(mount_unit(p)) is not None for p in sorted(prefixes))
+
+
+def compile_root(
+    reader: Reader,
+    found: list[Input],
+    meta: cache.Metadata,
+    kernel: dict[str, str],
     diags: Diagnostics,
-    values: dict[str, str] | None = None,
-    instance: str = "",
-    ccgen: str = render.CCGEN,
+    argv0: str,
 ) -> Plan:
-    configs = [c for c in (parse(i, diags, values or {}) for i in inputs) if c is not None]
-    return render.render(configs, installed, diags, instance=instance, ccgen=ccgen)
+    """What the generator writes for `found` on the system (or image) under the reader's root."""
+    from ccgen.providers import registry
+
+    installed = InstalledUnits(reader)
+    parsed = configs(found, diags, substitution_values(reader, meta))
+    config = merged(parsed)
+    oem = next((c for c in parsed if c.paths == (inputs.OEM_PATH,)), None)
+    oem_settings = oem.section("oem") if oem is not None else None
+    oem_id = oem_settings.value("id") if oem_settings is not None else ""
+    chosen = registry.choose(kernel, oem_id, reader.env("SYSTEMD_VIRTUALIZATION"))
+    errors: dict[str, list[Diagnostic]] = {}
+    for d in diags.sorted():
+        if d.severity == Severity.ERROR and d.span.file in {i.path for i in found}:
+            errors.setdefault(d.span.file, []).append(d)
+    settings = render.Settings(
+        installed,
+        ccgen=ccgen_path(reader, argv0),
+        instance=meta.instance_id,
+        fetch=[(p, kernel.get(f"ccgen.{p.name}.endpoint") or None) for p in chosen],
+        blocking_fetch=not meta.known,
+        inputs_digest=inputs_digest(found) if inputs_may_appear_late(reader, installed) else None,
+        errors=errors,
+    )
+    return render.render(config, settings, diags)
+
+
+def compile_boot(reader: Reader, diags: Diagnostics, argv0: str) -> Plan:
+    """The generator's compile: its inputs, as found under the reader's root."""
+    kernel = inputs.kernel_options(reader)
+    found, meta = inputs.boot_inputs(reader, diags)
+    return compile_root(reader, found, meta, kernel, diags, argv0)
+
+
+def compile_inputs(found: list[Input], diags: Diagnostics, values: dict[str, str] | None = None) -> Plan:
+    """Named files only, as on a machine with nothing installed (tests and docs)."""
+    config = merged(configs(found, diags, values or {}))
+    return render.render(config, render.Settings(InstalledUnits(Reader("/nonexistent"))), diags)

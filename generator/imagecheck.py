@@ -16,6 +16,7 @@ import stat
 
 from . import model, unitfile
 from .diag import Diagnostics, Span
+from .inputs import Reader
 from .system import InstalledUnits
 
 EXEC_KEYS = (
@@ -28,38 +29,13 @@ EXEC_KEYS = (
     "ExecCondition",
 )
 SEARCH_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin")
-MAX_HOPS = 40
 
 
 def resolve(root: str, path: str) -> str | None:
     """`path` inside the image with its symlinks followed there (as in a chroot), or None."""
-    parts = [p for p in path.split("/") if p]
-    done: list[str] = []
-    hops = 0
-    while parts:
-        part = parts.pop(0)
-        if part == ".":
-            continue
-        if part == "..":
-            if done:
-                done.pop()
-            continue
-        host = os.path.join(root, *done, part)
-        try:
-            st = os.lstat(host)
-        except OSError:
-            return None
-        if stat.S_ISLNK(st.st_mode):
-            hops += 1
-            if hops > MAX_HOPS:
-                return None
-            target = os.readlink(host)
-            if target.startswith("/"):
-                done = []
-            parts[:0] = [p for p in target.split("/") if p]
-            continue
-        done.append(part)
-    return os.path.join(root, *done)
+    from .apply.fs import Root
+
+    return Root(root, trust_every_symlink=True).resolve(path)
 
 
 def image_machine(root: str) -> str | None:
@@ -127,7 +103,7 @@ class ImageChecker:
         self.lines = source_text
         self.diags = diags
         self.machine = image_machine(root)
-        self.installed = InstalledUnits(root)
+        self.installed = InstalledUnits(Reader(root))
 
     def locate(self, span: Span, line_text: str) -> Span:
         """Where a line of a unit's content stands in the config (block scalars keep lines)."""
@@ -204,8 +180,8 @@ class ImageChecker:
                     self.check_program(program, self.locate(unit.content.span, line))
             elif not self.known_unit(unit.name, units):
                 for what, present in (
-                    ("enable", unit.enable is not None and unit.enable.value),
-                    ("mask", unit.mask is not None and unit.mask.value),
+                    ("enable", unit.enabled),
+                    ("mask", unit.masked),
                     ("drop-ins", bool(unit.drop_ins)),
                 ):
                     if present:
