@@ -1,14 +1,21 @@
-"""ccgen fetch: get user-data from a provider, store it atomically, and compile again if it changed."""
+"""ccgen fetch: get user-data from a provider, store it atomically, and compile again if it changed.
+
+The loop every provider shares: argument checks, finding and mounting a
+device, the deadline, the cache lock, the never-replace-a-good-cache rule and
+the reload.  What a provider fetches is its own module's business.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 
-from ccgen import cache, rerun
+from ccgen import cache
 
-from . import configdrive, ec2, store
+from . import registry, store
+from .base import FetchError, Provider, Request, Result, Unavailable
 
 RUN_DIR = "/run/ccgen"
 
@@ -17,15 +24,25 @@ def _say(message: str) -> None:
     sys.stderr.write(f"ccgen fetch: {message}\n")
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ccgen fetch", description="Fetch user-data into the cache.")
-    p.add_argument("provider", choices=("ec2", "configdrive"))
-    p.add_argument("--endpoint", default=None, help="EC2 metadata service URL (tests use their own server)")
-    p.add_argument("--source", help="read an already-mounted config drive tree")
+    p.add_argument("provider", choices=sorted(registry.providers()))
+    p.add_argument("--endpoint", default=None, help="the metadata service's URL (tests use their own server)")
+    p.add_argument("--source", help="read an already-mounted device tree instead of finding the device")
     p.add_argument("--cache-dir", default=cache.DIR)
     p.add_argument("--run-dir", default=RUN_DIR, help="per-boot state (which provider answered)")
-    p.add_argument("--deadline", type=float, default=90.0, help="seconds for the whole EC2 fetch")
-    p.add_argument("--device-timeout", type=float, default=5.0, help="seconds to wait for the config drive")
+    p.add_argument("--deadline", type=_seconds, default=90.0, help="seconds for the whole fetch")
+    p.add_argument("--device-timeout", type=_seconds, default=5.0, help="seconds to wait for a device")
     p.add_argument(
         "--reload", action="store_true", help="daemon-reload and start new units when data changed"
     )
@@ -47,63 +64,85 @@ def _mark_answered(run_dir: str, provider: str) -> None:
         f.write(provider + "\n")
 
 
-def _get(a: argparse.Namespace) -> store.Snapshot | int:
-    """The provider's snapshot, or an exit status when there is nothing to store."""
-    if a.provider == "ec2":
-        if a.endpoint is None and os.environ.get("CCGEN_FORBID_DEFAULT_ENDPOINT") == "1":
-            # The test suite sets this: a test that forgot its own server fails, sending nothing.
-            _say("refusing the default metadata address (CCGEN_FORBID_DEFAULT_ENDPOINT=1)")
-            return 2
-        client = ec2.Client(a.endpoint or ec2.DEFAULT_ENDPOINT, deadline=a.deadline)
-        try:
-            snap, notes = ec2.fetch(client)
-        except ec2.Disabled as e:
-            _say(f"{e}; the cache is kept")
-            return 0
-        except ec2.FetchError as e:
-            _say(f"failed: {e}; the cache is kept")
-            return 1
-    else:
-        if a.source is None:
-            device = configdrive.find_device(a.device_timeout)
-            if device is None:
-                _say("no config drive found; the cache is kept")
-                return 0
-            ccgen = os.path.join(os.path.dirname(os.path.realpath(sys.argv[0])), "ccgen")
-            args = ["fetch", "configdrive", "--cache-dir", a.cache_dir, "--run-dir", a.run_dir]
-            if a.reload:
-                args.append("--reload")
-            return os.spawnvp(os.P_WAIT, "unshare", configdrive.mount_command(device, ccgen, args))
-        try:
-            snap, notes = configdrive.read_tree(a.source)
-        except configdrive.FetchError as e:
-            _say(f"failed: {e}; the cache is kept")
-            return 1
-    for note in notes:
-        _say(note)
-    return snap
+def _from_device(p: Provider, a: argparse.Namespace) -> int:
+    """Find the provider's device, and run this command again with it mounted as --source."""
+    from . import device
+
+    found = device.find_device(p.labels, a.device_timeout)
+    if found is None:
+        _say(f"no device labelled {' or '.join(p.labels)}; the cache is kept")
+        return 0
+    ccgen = os.path.join(os.path.dirname(os.path.realpath(sys.argv[0])), "ccgen")
+    argv = [ccgen, "fetch", p.name, "--cache-dir", a.cache_dir, "--run-dir", a.run_dir]
+    argv += ["--deadline", str(a.deadline)] + (["--reload"] if a.reload else [])
+    return os.spawnvp(os.P_WAIT, "unshare", device.mount_command(found, argv))
+
+
+def _fetch(p: Provider, a: argparse.Namespace) -> Result | int:
+    """The provider's result, or an exit status when there is nothing to store."""
+    if p.network and a.endpoint is None and os.environ.get("CCGEN_FORBID_DEFAULT_ENDPOINT") == "1":
+        # The test suite sets this: a test that forgot its own server fails, sending nothing.
+        _say("refusing the platform's real metadata address (CCGEN_FORBID_DEFAULT_ENDPOINT=1)")
+        return 2
+    if p.labels and a.source is None:
+        return _from_device(p, a)
+    from ccgen.inputs import Reader, kernel_options
+
+    root = os.environ.get("CCGEN_ROOT") or "/"
+    req = Request(
+        endpoint=a.endpoint,
+        source=a.source,
+        deadline=a.deadline,
+        kernel=kernel_options(Reader(root)),
+        root=root,
+    )
+    try:
+        return p.fetch(req)
+    except Unavailable as e:
+        _say(f"{e}; the cache is kept")
+        return 0
+    except FetchError as e:
+        _say(f"failed: {e}; the cache is kept")
+        return 1
 
 
 def main(argv: list[str]) -> int:
     a = parser().parse_args(argv)
-    other = _answered_already(a.run_dir, a.provider)
+    p = registry.providers()[a.provider]
+    other = _answered_already(a.run_dir, p.name)
     if other is not None:
         _say(f"{other} already answered in this boot; nothing to do")
         return 0
-    got = _get(a)
+    got = _fetch(p, a)
     if isinstance(got, int):
         return got
-    root = os.environ.get("CCGEN_ROOT") or "/"
-    meta = dict(got.metadata)
-    key = cache.machine_key(root)
-    if key:
-        meta["MACHINE_KEY"] = key
+    for note in got.notes:
+        _say(note)
+    from ccgen.inputs import Reader
+
+    state = cache.PRESENT if got.user_data is not None else cache.ABSENT
+    meta = got.metadata.replace(
+        provider=p.name,
+        state=state,
+        machine_key=cache.machine_key(Reader(os.environ.get("CCGEN_ROOT") or "/")),
+    )
     snap = store.Snapshot(got.user_data, meta, got.keys)
-    changed = store.store(a.cache_dir, snap)
-    _mark_answered(a.run_dir, a.provider)
-    state = meta.get("STATE", cache.UNKNOWN)
+    try:
+        with store.locked(a.cache_dir):
+            changed = store.store(a.cache_dir, snap)
+    except FetchError as e:
+        _say(f"{e}; nothing stored")
+        return 1
+    except OSError as e:
+        _say(f"cannot store the cache in {a.cache_dir}: {e.strerror or e}")
+        return 1
+    _mark_answered(a.run_dir, p.name)
     if not changed:
-        _say(f"{a.provider}: unchanged (user-data {state})")
+        _say(f"{p.name}: unchanged (user-data {state})")
         return 0
-    _say(f"{a.provider}: stored (user-data {state}, {len(snap.keys)} key(s))")
-    return rerun.reload_and_start() if a.reload else 0
+    _say(f"{p.name}: stored (user-data {state}, {len(snap.keys)} key(s))")
+    if not a.reload:
+        return 0
+    from ccgen import reload
+
+    return reload.reload_and_start()

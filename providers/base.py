@@ -1,0 +1,116 @@
+"""What a provider is: one module under providers/sources/ with a PROVIDER descriptor.
+
+The descriptor answers the generator's questions (its name, the OEM ids it
+serves, whether it needs the network, which disk labels it reads) without
+importing anything heavy: the generator imports every descriptor at boot.  Its
+`fetch` answers the fetch command's: user-data, metadata and SSH keys, or a
+FetchError.  The fetch loop, the cache, the deadline and the reload live in
+providers/fetch.py, once for every provider.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ccgen.cache import Metadata
+
+
+class FetchError(Exception):
+    """The fetch failed; the cache is kept (exit status 1)."""
+
+
+class Unavailable(FetchError):
+    """Nothing to fetch on this machine (no drive, service turned off); the cache is kept (exit 0)."""
+
+
+class Request:
+    """What one fetch is asked to do."""
+
+    def __init__(
+        self,
+        *,
+        endpoint: str | None = None,
+        source: str | None = None,
+        deadline: float = 90.0,
+        kernel: dict[str, str] | None = None,
+        root: str = "/",
+        timeout: float = 5.0,
+    ) -> None:
+        self.endpoint = endpoint  # a network provider's base URL (tests: their own server)
+        self.source = source  # a device provider's mounted tree
+        self.deadline = deadline  # seconds for the whole fetch
+        self.kernel = kernel if kernel is not None else {}
+        self.root = root
+        self.timeout = timeout  # seconds for one request
+
+
+class Result:
+    """What a provider found.  user_data None: known not to exist (not an error)."""
+
+    def __init__(
+        self,
+        user_data: bytes | None,
+        metadata: Metadata,
+        keys: list[str] | tuple[str, ...] = (),
+        notes: list[str] | None = None,
+    ) -> None:
+        self.user_data = user_data
+        self.metadata = metadata
+        self.keys = tuple(keys)
+        self.notes = notes if notes is not None else []
+
+
+class Provider:
+    __slots__ = (
+        "default_endpoint",
+        "description",
+        "detect",
+        "fetch",
+        "labels",
+        "name",
+        "network",
+        "oem_ids",
+        "order",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        fetch: Callable[[Request], Result],
+        *,
+        oem_ids: tuple[str, ...] = (),
+        network: bool = True,
+        labels: tuple[str, ...] = (),
+        default_endpoint: str | None = None,
+        order: int = 50,
+        detect: Callable[[dict[str, str]], bool] | None = None,
+    ) -> None:
+        self.name = name
+        self.description = description
+        self.fetch = fetch
+        self.oem_ids = oem_ids  # coreos.oem.id / flatcar.oem.id values (and --oem presets) it serves
+        self.network = network  # needs network-online.target; else it runs early, before ccgen-apply
+        self.labels = labels  # file-system labels of the device it reads, if any
+        self.default_endpoint = default_endpoint  # the platform's real address; tests never use it
+        self.order = order  # when several serve one OEM id, lower runs first; the first to answer wins
+        self.detect = detect  # chosen, besides any OEM id, when the kernel command line asks for it
+
+
+def first_line(data: bytes | None) -> str:
+    """The first line of a small text answer, stripped; "" for none."""
+    if not data or not data.strip():
+        return ""
+    return data.decode("utf-8", "replace").splitlines()[0].strip()
+
+
+def clean_keys(keys: list[str]) -> list[str]:
+    """SSH keys as one line each, without comments or duplicates."""
+    out = []
+    for k in keys:
+        k = k.strip()
+        if k and "\n" not in k and "\r" not in k and "\0" not in k and not k.startswith("#"):
+            out.append(k)
+    return list(dict.fromkeys(out))

@@ -1,0 +1,63 @@
+"""Device providers: find a disk by its label, mount it read-only where nothing can outlive
+the fetch, and read files from it with a size cap."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+from .base import FetchError
+
+MAX_FILE = 16 * 1024 * 1024
+BY_LABEL = "/dev/disk/by-label"
+
+
+def read_file(path: str, limit: int = MAX_FILE) -> bytes | None:
+    """A regular file's bytes, None when it is missing; FetchError when unreadable or too big."""
+    from ccgen.inputs import read_file as read
+
+    try:
+        data = read(path, limit)
+    except OSError as e:
+        raise FetchError(f"{path}: {e.strerror or e}") from None
+    if data is not None and len(data) > limit:
+        raise FetchError(f"{path}: larger than {limit} bytes")
+    return data
+
+
+def find_device(labels: tuple[str, ...], timeout: float, by_label: str = BY_LABEL) -> str | None:
+    """The device with one of `labels`, waiting at most `timeout` seconds for udev to show it."""
+    until = time.monotonic() + timeout
+    while True:
+        for label in labels:
+            path = os.path.join(by_label, label)
+            if os.path.exists(path):
+                return os.path.realpath(path)
+        if time.monotonic() >= until:
+            break
+        time.sleep(0.2)
+    for label in labels:
+        try:
+            proc = subprocess.run(
+                ["blkid", "-l", "-o", "device", "-t", f"LABEL={label}"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if proc.stdout.strip():
+            return proc.stdout.strip()
+    return None
+
+
+def mount_command(device: str, argv: list[str]) -> list[str]:
+    """Run `argv --source MNT` with the device mounted read-only in a private mount namespace:
+    when that process ends, however it ends, nothing stays mounted."""
+    script = (
+        "set -e; mnt=$(mktemp -d /run/ccgen-source.XXXXXX); "
+        'trap \'umount "$mnt" 2>/dev/null; rmdir "$mnt"\' EXIT; '
+        'mount -o ro,nosuid,nodev,noexec "$1" "$mnt"; shift; "$@" --source "$mnt"'
+    )
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", device, *argv]

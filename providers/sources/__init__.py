@@ -1,0 +1,1 @@
+"""One module per provider; providers/registry.py finds them by listing this directory."""
