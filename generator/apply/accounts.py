@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from .fs import Owner, Root
 
+ID_MAX = 2**32 - 2  # (uid_t)-1 means "no change" to chown
+
 
 @dataclass(frozen=True)
 class Account:
@@ -20,17 +22,27 @@ def _rows(root: Root, path: str) -> list[list[str]]:
     return [line.split(":") for line in data.decode("utf-8", "replace").splitlines() if line and ":" in line]
 
 
+def _number(text: str) -> int | None:
+    """A decimal id in range, ASCII digits only ("²" is a digit to str.isdigit)."""
+    if not text or not text.isascii() or not text.isdigit() or len(text) > 10:
+        return None
+    value = int(text)
+    return value if value <= ID_MAX else None
+
+
 def user(root: Root, name: str) -> Account | None:
     for row in _rows(root, "/etc/passwd"):
-        if len(row) >= 6 and row[0] == name and row[2].isdigit() and row[3].isdigit():
-            return Account(row[0], int(row[2]), int(row[3]), row[5])
+        if len(row) >= 6 and row[0] == name:
+            uid, gid = _number(row[2]), _number(row[3])
+            if uid is not None and gid is not None:
+                return Account(row[0], uid, gid, row[5])
     return None
 
 
 def group_id(root: Root, name: str) -> int | None:
     for row in _rows(root, "/etc/group"):
-        if len(row) >= 3 and row[0] == name and row[2].isdigit():
-            return int(row[2])
+        if len(row) >= 3 and row[0] == name:
+            return _number(row[2])
     return None
 
 
@@ -43,16 +55,16 @@ def resolve_owner(root: Root, spec: str) -> Owner:
         acct = user(root, name)
         if acct is not None:
             uid, gid = acct.uid, acct.gid
-        elif name.isdigit():
-            uid = int(name)
+        elif _number(name) is not None:
+            uid = _number(name) or 0
         else:
             raise LookupError(f'unknown user "{name}"')
     if group:
         found = group_id(root, group)
         if found is not None:
             gid = found
-        elif group.isdigit():
-            gid = int(group)
+        elif _number(group) is not None:
+            gid = _number(group) or 0
         else:
             raise LookupError(f'unknown group "{group}"')
     return Owner(uid, gid)

@@ -7,8 +7,9 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..model import Unit
-from ..validate import Val
+from ..cache import Metadata
+from ..diag import one_line
+from ..model import CloudConfig
 from .fs import Root
 from .state import State
 
@@ -22,16 +23,17 @@ class Context:
     root: Root
     live: bool  # the running system itself, not an image under --root
     state: State
-    metadata: dict[str, str]
-    ssh_keys: list[str]
-    sections: dict[str, list[Val]]  # each top-level key, every source's value in order
-    coreos: dict[str, list[Val]]  # each coreos.* key likewise
-    network_units: list[Unit] = field(default_factory=list)
+    metadata: Metadata
+    ssh_keys: list[str]  # the provider's keys, for core
+    config: CloudConfig  # the OEM and user configs, merged
     messages: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # every path a step changed
 
     def say(self, message: str) -> None:
-        self.messages.append(message)
-        sys.stderr.write(message + "\n")
+        # Config text in messages is escaped, so one message is one line.
+        line = one_line(message, 2000)
+        self.messages.append(line)
+        sys.stderr.write(line + "\n")
 
     def run(self, argv: Sequence[str], stdin: bytes | None = None) -> None:
         try:
@@ -41,15 +43,3 @@ class Context:
         if proc.returncode != 0:
             err = proc.stderr.decode("utf-8", "replace").strip().replace("\n", "; ")
             raise StepError(f"{' '.join(argv[:2])} failed ({proc.returncode}): {err}")
-
-    def last(self, key: str) -> Val | None:
-        vals = self.sections.get(key) or []
-        return vals[-1] if vals else None
-
-    def merged_coreos(self, key: str) -> dict[str, Val]:
-        """A coreos.* section, later sources overriding earlier ones field by field."""
-        out: dict[str, Val] = {}
-        for val in self.coreos.get(key, []):
-            if isinstance(val.value, dict):
-                out.update(val.value)
-        return out

@@ -2,45 +2,40 @@
 
 from __future__ import annotations
 
-import re
-
-from .. import subst
-from ..validate import Val
+from .. import rules, subst
 from .context import Context, StepError
 from .state import digest
 
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_HOSTNAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?\Z")
-KERNEL_HOSTNAME_MAX = 64
-
-
-def text(fields: dict[str, Val], name: str) -> str:
-    v = fields.get(name)
-    if v is None:
-        return ""
-    if isinstance(v.value, bytes):
-        return v.value.decode("utf-8", "replace")
-    return v.value if isinstance(v.value, str) else ""
-
 
 def hostname_value(ctx: Context) -> str:
-    val = ctx.last("hostname")
-    if val is not None and isinstance(val.value, str) and val.value:
-        return val.value
-    return ctx.metadata.get("HOSTNAME", "")
+    """The config's hostname, else the provider's (docs/providers.md: the hostname policy)."""
+    if ctx.config.hostname is not None:
+        return ctx.config.hostname.value
+    return platform_hostname(ctx.metadata.hostname)
+
+
+def platform_hostname(name: str) -> str:
+    """A provider's hostname as ccgen uses it: a valid name as it is; otherwise its first
+    label, if that is valid; otherwise none."""
+    if not name or rules.is_hostname(name):
+        return name
+    first = name.split(".")[0]
+    return first if rules.is_hostname(first) else ""
 
 
 def step_hostname(ctx: Context) -> None:
-    name = hostname_value(ctx).rstrip(".")
-    if not name:
+    wanted = hostname_value(ctx)
+    if not wanted:
+        if ctx.metadata.hostname:
+            ctx.say(f'hostname: the provider\'s "{ctx.metadata.hostname}" is not a valid hostname; ignored')
         return
-    if len(name) > 253 or not _HOSTNAME.match(name):
-        raise StepError(f'"{name}" is not a valid hostname')
-    if len(name) > KERNEL_HOSTNAME_MAX:
-        name = name.split(".")[0]  # the kernel keeps at most 64 bytes; the short name still fits
+    if not rules.is_hostname(wanted):
+        raise StepError(f'"{wanted}" is not a valid hostname')
+    name = rules.kernel_hostname(wanted)
     if not ctx.state.needed("hostname", digest(name)):
         return
     ctx.root.write("/etc/hostname", f"{name}\n".encode())
+    ctx.written.append("/etc/hostname")
     if ctx.live:
         # The kernel's name changes in place; a rename into /proc is impossible.
         try:
@@ -53,19 +48,16 @@ def step_hostname(ctx: Context) -> None:
 
 
 def step_hosts(ctx: Context) -> None:
-    val = ctx.last("manage_etc_hosts")
-    wanted = val.value if val is not None and isinstance(val.value, str) else ""
-    if not wanted:
-        return
-    if wanted != "localhost":
-        raise StepError(f'manage_etc_hosts supports only "localhost", not "{wanted}"')
-    name = hostname_value(ctx).rstrip(".") or "localhost"
+    if ctx.config.manage_etc_hosts is None:
+        return  # only "localhost" gets here: the key's rule refused every other value
+    name = rules.kernel_hostname(hostname_value(ctx) or "localhost")
     short = name.split(".")[0]
     names = " ".join(dict.fromkeys((name, short)))
     # Unlike the original (which wrote only its one line), keep localhost resolvable.
     body = f"127.0.0.1 {names} localhost\n::1 {names} localhost ip6-localhost ip6-loopback\n"
     if ctx.state.needed("hosts", digest(body)):
         ctx.root.write("/etc/hosts", body.encode())
+        ctx.written.append("/etc/hosts")
         ctx.state.record("hosts", digest(body))
         ctx.say("hosts: /etc/hosts written")
 
@@ -85,23 +77,21 @@ def go_quote(s: str) -> str:
 
 
 def step_oem(ctx: Context) -> None:
-    oem = ctx.merged_coreos("oem")
-    if not text(oem, "id"):
+    oem = ctx.config.section("oem")
+    if oem is None or not oem.value("id"):
         return
     body = (
-        f"ID={text(oem, 'id')}\n"
-        f"VERSION_ID={text(oem, 'version_id')}\n"
-        f"NAME={go_quote(text(oem, 'name'))}\n"
-        f"HOME_URL={go_quote(text(oem, 'home_url'))}\n"
-        f"BUG_REPORT_URL={go_quote(text(oem, 'bug_report_url'))}\n"
+        f"ID={oem.value('id')}\n"
+        f"VERSION_ID={oem.value('version_id')}\n"
+        f"NAME={go_quote(oem.value('name'))}\n"
+        f"HOME_URL={go_quote(oem.value('home_url'))}\n"
+        f"BUG_REPORT_URL={go_quote(oem.value('bug_report_url'))}\n"
     )
     if ctx.state.needed("oem", digest(body)):
         ctx.root.write("/etc/oem-release", body.encode())
+        ctx.written.append("/etc/oem-release")
         ctx.state.record("oem", digest(body))
         ctx.say("oem: /etc/oem-release written")
-
-
-UPDATE_KEYS = {"reboot_strategy": "REBOOT_STRATEGY", "group": "GROUP", "server": "SERVER"}
 
 
 def merge_assignments(base: str, values: dict[str, str]) -> str:
@@ -117,28 +107,32 @@ def merge_assignments(base: str, values: dict[str, str]) -> str:
 
 
 def step_update(ctx: Context) -> None:
-    update = ctx.merged_coreos("update")
-    values = {env: text(update, key) for key, env in UPDATE_KEYS.items() if text(update, key)}
-    if not values:
+    update = ctx.config.section("update")
+    if update is None:
         return
+    values = {s.env: s.value for s in update.items}
     base = ctx.root.read("/etc/coreos/update.conf") or ctx.root.read("/usr/share/coreos/update.conf") or b""
     body = merge_assignments(base.decode("utf-8", "replace"), values)
-    if ctx.state.needed("update", digest(values)):
+    if ctx.state.needed("update", digest(sorted(values.items()))):
         ctx.root.write("/etc/coreos/update.conf", body.encode())
-        ctx.state.record("update", digest(values))
+        ctx.written.append("/etc/coreos/update.conf")
+        ctx.state.record("update", digest(sorted(values.items())))
         ctx.say("update: /etc/coreos/update.conf written")
 
 
 def step_environment(ctx: Context) -> None:
     """The known addresses go into /etc/environment, unless the config wrote that file."""
-    for val in ctx.sections.get("write_files", []):
-        for item in val.value if isinstance(val.value, list) else []:
-            if isinstance(item.value, dict) and text(item.value, "path").rstrip("/") == "/etc/environment":
-                return
-    values = {env: ctx.metadata[meta] for meta, env in subst.VARIABLES.values() if ctx.metadata.get(meta)}
+    if any(f.path.value == "/etc/environment" for f in ctx.config.write_files):
+        return
+    values = {
+        env: getattr(ctx.metadata, attr)
+        for attr, env in subst.VARIABLES.values()
+        if getattr(ctx.metadata, attr)
+    }
     if not values:
         return
     old = (ctx.root.read("/etc/environment") or b"").decode("utf-8", "replace")
     new = merge_assignments(old, values)
     if new != old and ctx.root.write("/etc/environment", new.encode()):
+        ctx.written.append("/etc/environment")
         ctx.say("environment: addresses merged into /etc/environment")

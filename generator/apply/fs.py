@@ -15,7 +15,9 @@ import os
 import stat
 from dataclasses import dataclass
 
-MAX_SYMLINK_HOPS = 32
+from .. import atomic
+
+MAX_SYMLINK_HOPS = 40  # Linux's own limit (MAXSYMLINKS)
 
 
 class UnsafePath(OSError):
@@ -35,10 +37,11 @@ def _split(path: str) -> list[str]:
 class Root:
     """A directory tree (`/` on a live system, an image under --root offline)."""
 
-    def __init__(self, path: str = "/") -> None:
+    def __init__(self, path: str = "/", *, trust_every_symlink: bool = False) -> None:
         self.path = path
         # Offline, an image tree belongs to whoever builds it; that user is trusted too.
         self.trusted_uids = frozenset((0, os.getuid()))
+        self.trust_every_symlink = trust_every_symlink  # read-only checks of an image
 
     def host(self, path: str) -> str:
         return os.path.join(self.path, path.lstrip("/"))
@@ -66,7 +69,7 @@ class Root:
                     os.chmod(name, mode, dir_fd=cur, follow_symlinks=False)
                     st = os.stat(name, dir_fd=cur, follow_symlinks=False)
                 if stat.S_ISLNK(st.st_mode):
-                    if st.st_uid not in self.trusted_uids:
+                    if st.st_uid not in self.trusted_uids and not self.trust_every_symlink:
                         raise UnsafePath(
                             errno.ELOOP, f"refusing to follow a symlink not owned by root: {name}"
                         )
@@ -104,16 +107,18 @@ class Root:
         except (FileNotFoundError, NotADirectoryError):
             return None
         try:
-            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dfd)
         except FileNotFoundError:
             return None
         finally:
             os.close(dfd)
         with os.fdopen(fd, "rb") as f:
-            if owners is not None:
-                st = os.fstat(f.fileno())
-                if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1 or st.st_uid not in owners:
-                    raise UnsafePath(errno.EPERM, f"{path} is not a plain file of its owner")
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                # A FIFO or device planted by a user must not hang or feed the run.
+                raise UnsafePath(errno.EINVAL, f"{path} is not a regular file")
+            if owners is not None and (st.st_nlink != 1 or st.st_uid not in owners):
+                raise UnsafePath(errno.EPERM, f"{path} is not a plain file of its owner")
             return f.read(limit)
 
     def exists(self, path: str) -> bool:
@@ -134,48 +139,13 @@ class Root:
             raise IsADirectoryError(errno.EISDIR, f"not a file path: {path}")
         dfd = self._open_dir(parent, create=True, mode=dir_mode)
         try:
-            if self._unchanged(dfd, name, data, mode, owner):
+            ids = (owner.uid, owner.gid) if owner is not None else None
+            if atomic.unchanged(dfd, name, data, mode, ids):
                 return False
-            tmp = f".#{name}.ccgen{os.getpid()}"
-            try:
-                os.unlink(tmp, dir_fd=dfd)
-            except FileNotFoundError:
-                pass
-            fd = os.open(
-                tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dfd
-            )
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                if owner is not None:
-                    os.fchown(fd, owner.uid, owner.gid)
-                os.fchmod(fd, mode)
-                os.fsync(fd)
-            except BaseException:
-                os.close(fd)
-                os.unlink(tmp, dir_fd=dfd)
-                raise
-            os.close(fd)
-            os.rename(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
-            os.fsync(dfd)
+            atomic.write_at(dfd, name, data, mode=mode, owner=ids, sync=True)
             return True
         finally:
             os.close(dfd)
-
-    @staticmethod
-    def _unchanged(dfd: int, name: str, data: bytes, mode: int, owner: Owner | None) -> bool:
-        try:
-            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
-        except OSError:
-            return False
-        with os.fdopen(fd, "rb") as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode) or stat.S_IMODE(st.st_mode) != mode or st.st_size != len(data):
-                return False
-            if owner is not None and (st.st_uid, st.st_gid) != (owner.uid, owner.gid):
-                return False
-            return f.read() == data
 
     def mkdir(self, path: str, mode: int, owner: Owner | None = None) -> None:
         """Make sure `path` is a directory with this mode and owner (not following symlinks)."""
@@ -206,13 +176,53 @@ class Root:
                     return False
             except OSError:
                 pass
-            tmp = f".#{name}.ccgen{os.getpid()}"
-            try:
-                os.unlink(tmp, dir_fd=dfd)
-            except FileNotFoundError:
-                pass
-            os.symlink(target, tmp, dir_fd=dfd)
-            os.rename(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+            atomic.symlink_at(dfd, name, target, sync=True)
             return True
         finally:
             os.close(dfd)
+
+    def remove(self, path: str) -> bool:
+        """Remove a file or symlink (never following it); False when there was none."""
+        parent, name = os.path.split(path)
+        try:
+            dfd = self._open_dir(parent, create=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        try:
+            os.unlink(name, dir_fd=dfd)
+            return True
+        except FileNotFoundError:
+            return False
+        finally:
+            os.close(dfd)
+
+    def resolve(self, path: str) -> str | None:
+        """The host path of `path` with its symlinks followed inside the root (as in a chroot),
+        by the same walk and hop limit as every write; None when it does not exist."""
+        parts = _split(path)
+        done: list[str] = []
+        hops = 0
+        while parts:
+            part = parts.pop(0)
+            if part == "..":
+                if done:
+                    done.pop()
+                continue
+            host = os.path.join(self.path, *done, part)
+            try:
+                st = os.lstat(host)
+            except OSError:
+                return None
+            if stat.S_ISLNK(st.st_mode):
+                if st.st_uid not in self.trusted_uids and not self.trust_every_symlink:
+                    return None
+                hops += 1
+                if hops > MAX_SYMLINK_HOPS:
+                    return None
+                target = os.readlink(host)
+                if target.startswith("/"):
+                    done = []
+                parts[:0] = _split(target)
+                continue
+            done.append(part)
+        return os.path.join(self.path, *done)

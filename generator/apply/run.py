@@ -1,12 +1,20 @@
-"""ccgen apply: every step in the original's order; a failed step does not stop the others."""
+"""ccgen apply: every step in the original's order; a failed item or step does not stop the others.
+
+After the steps, what systemd and networkd read is brought up to date, the way
+the original did it: one daemon-reload when a file landed in a unit directory,
+so that units the config starts see their drop-ins; networkd reloaded when its
+files changed while it runs.  Neither happens when nothing there changed.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
 
-from .. import cache, compile, render, subst, unitfile
+from .. import cache, compile, model
 from ..diag import Diagnostics
+from ..inputs import Input, Reader
+from ..system import NETWORK_PATHS, UNIT_PATHS
 from . import etc, files, runtime, sshkeys, users
 from .context import Context, StepError
 from .fs import Root
@@ -28,31 +36,48 @@ STEPS: dict[str, Callable[[Context], None]] = {
 
 
 def make_context(
-    root_path: str, inputs: list[compile.Input], meta: dict[str, str], diags: Diagnostics, *, force: bool
+    root_path: str, found: list[Input], meta: cache.Metadata, diags: Diagnostics, *, force: bool
 ) -> Context:
+    reader = Reader(root_path)
     root = Root(root_path)
-    values = subst.known_values(meta, cache.read_env(root_path, "/etc/environment"))
-    configs = [c for c in (compile.parse(i, diags, values) for i in inputs) if c is not None]
-    sections: dict[str, list[object]] = {}
-    coreos: dict[str, list[object]] = {}
-    for config in configs:
-        for key, val in config.sections.items():
-            sections.setdefault(key, []).append(val)
-            if key == "coreos" and isinstance(val.value, dict):
-                for sub, subval in val.value.items():
-                    coreos.setdefault(sub, []).append(subval)
-    foreign = not cache.belongs_here(root_path, cache.metadata(root_path))
-    keys_file = b"" if foreign else cache.read_bytes(root_path, cache.SSH_KEYS)
+    parsed = compile.configs(found, diags, compile.substitution_values(reader, meta))
+    config = compile.merged(parsed) or model.CloudConfig(())
+    foreign = not cache.belongs_here(reader, cache.metadata(reader))
+    keys_file = "" if foreign else reader.text(cache.SSH_KEYS, 1024 * 1024)
     return Context(
         root=root,
         live=os.path.realpath(root_path) == "/",
-        state=State(root, meta.get("INSTANCE_ID", ""), force),
+        state=State(root, meta.instance_id, force),
         metadata=meta,
-        ssh_keys=keys_file.decode("utf-8", "replace").splitlines(),
-        sections=sections,  # type: ignore[arg-type]
-        coreos=coreos,  # type: ignore[arg-type]
-        network_units=[u for u in render.merge_units(configs).values() if unitfile.is_network(u.name)],
+        ssh_keys=keys_file.splitlines(),
+        config=config,
     )
+
+
+def _under(paths: list[str], dirs: tuple[str, ...]) -> bool:
+    return any(p.startswith(d.rstrip("/") + "/") for p in paths for d in dirs)
+
+
+def settle(ctx: Context) -> list[str]:
+    """daemon-reload and networkd's reload when, and only when, their files changed."""
+    failed: list[str] = []
+    if not ctx.live:
+        return failed
+    if _under(ctx.written, UNIT_PATHS):
+        try:
+            ctx.run(["systemctl", "daemon-reload"])
+            ctx.say("systemd: reloaded, so that the config's units see the files written for them")
+        except StepError as e:
+            ctx.say(f"systemd: error: {e}")
+            failed.append("daemon-reload")
+    if _under(ctx.written, NETWORK_PATHS) and runtime.active("systemd-networkd.service"):
+        try:
+            ctx.run(["networkctl", "reload"])
+            ctx.say("network: systemd-networkd reloaded")
+        except StepError as e:
+            ctx.say(f"network: error: {e}")
+            failed.append("networkd")
+    return failed
 
 
 def run(ctx: Context, only: str | None = None) -> int:
@@ -68,6 +93,7 @@ def run(ctx: Context, only: str | None = None) -> int:
         except OSError as e:
             ctx.say(f"{name}: error: {e.strerror or e}")
             failed.append(name)
+    failed += settle(ctx)
     if failed:
         ctx.say(f"ccgen apply: failed steps: {', '.join(failed)}")
         return 1

@@ -1,39 +1,46 @@
-"""Steps that fill /run, which is empty at every boot, so they run every time."""
+"""Steps for files other programs read: flannel's options, service secrets, networkd files.
+
+Flannel's options and networkd's files live in /run, which is empty at every
+boot, so those steps run every time; service secrets are kept root-only under
+/var/lib/ccgen/env and written once per instance and content.
+"""
 
 from __future__ import annotations
 
 import subprocess
 
-from .. import schema, services
+from .. import schema, services, unitfile
 from . import accounts
 from .context import Context
-from .etc import text
 from .fs import Owner
+from .state import digest
 
 NETWORK_DIR = "/run/systemd/network"
-FLANNEL_ENV = "/run/flannel/options.env"
 
 
 def step_flannel(ctx: Context) -> None:
-    flannel = ctx.merged_coreos("flannel")
-    key = (schema.KEYS.child("coreos") or schema.KEYS).child("flannel")
-    assert key is not None
-    lines = [
-        f"{k.env}={services.env_file_quote(text(flannel, k.name))}"
-        for k in key.children
-        if k.env and text(flannel, k.name)
-    ]
+    flannel = ctx.config.section("flannel")
+    path = schema.section("coreos", "flannel").file
+    assert path is not None
     # Root-only: it may carry the etcd password; flanneld reads it as root.
-    if lines and ctx.root.write(FLANNEL_ENV, ("\n".join(lines) + "\n").encode(), mode=0o600):
-        ctx.say(f"flannel: {FLANNEL_ENV} written")
+    if flannel is not None and ctx.root.write(path, services.env_file_text(flannel).encode(), mode=0o600):
+        ctx.written.append(path)
+        ctx.say(f"flannel: {path} written")
 
 
 def step_service_secrets(ctx: Context) -> None:
-    for section, unit in services.UNITS.items():
-        entries = services.settings(section, ctx.merged_coreos(section))
-        body = services.secret_text(entries)
-        if body and ctx.root.write(services.secret_file(unit), body.encode(), mode=0o600):
-            ctx.say(f"services: {services.secret_file(unit)} written")
+    for key in schema.SERVICE_SECTIONS:
+        settings = ctx.config.section(key.name)
+        if settings is None or key.unit is None:
+            continue
+        body = services.secret_text(settings)
+        path = services.secret_file(key.unit)
+        if body and ctx.state.needed(f"secret:{key.unit}", digest(body)):
+            ctx.root.mkdir(services.ENV_DIR, 0o700)
+            if ctx.root.write(path, body.encode(), mode=0o600):
+                ctx.written.append(path)
+                ctx.say(f"services: {path} written")
+            ctx.state.record(f"secret:{key.unit}", digest(body))
 
 
 def _network_mode(ctx: Context, content: str) -> tuple[int, Owner | None]:
@@ -46,9 +53,11 @@ def _network_mode(ctx: Context, content: str) -> tuple[int, Owner | None]:
 
 def step_network(ctx: Context) -> None:
     changed = False
-    for unit in ctx.network_units:
+    for unit in ctx.config.units:
+        if not unitfile.is_network(unit.name):
+            continue
         name = unit.name
-        if unit.mask is not None and unit.mask.value:
+        if unit.masked:
             changed |= ctx.root.symlink(f"{NETWORK_DIR}/{name}", "/dev/null")
             continue
         if unit.content is not None:
@@ -62,14 +71,11 @@ def step_network(ctx: Context) -> None:
                 f"{NETWORK_DIR}/{name}.d/{d.name}", d.content.encode(), mode=mode, owner=owner
             )
     if changed:
+        ctx.written.append(f"{NETWORK_DIR}/")
         ctx.say(f"network: files written to {NETWORK_DIR}")
-    if changed and ctx.live and _active("systemd-networkd.service"):
-        # Once for all files, and without waiting: a job waiting on us would deadlock.
-        ctx.run(["systemctl", "--no-block", "try-restart", "systemd-networkd.service"])
-        ctx.say("network: systemd-networkd restarted")
 
 
-def _active(unit: str) -> bool:
+def active(unit: str) -> bool:
     try:
         proc = subprocess.run(["systemctl", "is-active", "--quiet", unit], timeout=30)
     except (OSError, subprocess.TimeoutExpired):

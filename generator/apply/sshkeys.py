@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 
-from ..validate import Val
 from . import accounts
 from .context import Context, StepError
 from .fs import Owner, UnsafePath
@@ -23,31 +22,17 @@ END = "# END ccgen"
 UPDATE_SSH_KEYS = ("/usr/bin/update-ssh-keys", "/usr/sbin/update-ssh-keys")
 
 
-def _strings(val: Val | None) -> list[str]:
-    if val is None or not isinstance(val.value, list):
-        return []
-    return [i.value.strip() for i in val.value if isinstance(i.value, str) and i.value.strip()]
-
-
 def wanted_keys(ctx: Context) -> dict[str, list[str]]:
-    """user -> keys: users[].ssh_authorized_keys, then the top level and metadata for core."""
-    out: dict[str, list[str]] = {}
-    for val in ctx.sections.get("users", []):
-        for item in val.value if isinstance(val.value, list) else []:
-            if isinstance(item.value, dict):
-                name = item.value.get("name")
-                if name is not None and isinstance(name.value, str) and name.value:
-                    out.setdefault(name.value, []).extend(_strings(item.value.get("ssh_authorized_keys")))
+    """user -> keys: users[].ssh_authorized_keys, then the top level and metadata for core.
+    Every user ccgen gave keys before is listed too, so that removed keys go away."""
+    out: dict[str, list[str]] = {u: [] for u in ctx.state.key_users()}
+    for user in ctx.config.users:
+        out.setdefault(user.name.value, []).extend(user.ssh_authorized_keys)
     core = out.setdefault("core", [])
-    for val in ctx.sections.get("ssh_authorized_keys", []):
-        core.extend(_strings(val))
-    core.extend(k.strip() for k in ctx.ssh_keys if k.strip())
-    # One line per key: a newline inside a "key" must not smuggle in a second entry.
-    return {
-        u: list(dict.fromkeys(k.replace("\n", " ").replace("\r", " ") for k in keys))
-        for u, keys in out.items()
-        if keys
-    }
+    core.extend(ctx.config.ssh_authorized_keys)
+    # A line the config or the provider gives is one key: never a comment, never two lines.
+    core.extend(k.strip() for k in ctx.ssh_keys if k.strip() and not k.startswith("#"))
+    return {u: list(dict.fromkeys(keys)) for u, keys in out.items() if keys or u in ctx.state.key_users()}
 
 
 def replace_block(existing: str, keys: list[str]) -> str:
@@ -107,9 +92,13 @@ def install(ctx: Context, user: str, keys: list[str]) -> None:
 
 def step_keys(ctx: Context) -> None:
     failures = []
+    managed = set(ctx.state.key_users())
     for user, keys in wanted_keys(ctx).items():
         identity, item = f"keys:{user}", digest(keys)
         if not ctx.state.needed(identity, item):
+            continue
+        if not keys and accounts.user(ctx.root, user) is None:
+            managed.discard(user)  # the user is gone, and ccgen's keys with it
             continue
         try:
             install(ctx, user, keys)
@@ -118,6 +107,13 @@ def step_keys(ctx: Context) -> None:
             failures.append(user)
             continue
         ctx.state.record(identity, item)
-        ctx.say(f"keys: {len(keys)} key(s) for {user}")
+        ctx.written.append(f"keys:{user}")
+        if keys:
+            managed.add(user)
+        else:
+            managed.discard(user)
+        ctx.say(f"keys: {len(keys)} key(s) for {user}" if keys else f"keys: ccgen's keys for {user} removed")
+    if managed != set(ctx.state.key_users()):
+        ctx.state.set_key_users(sorted(managed))
     if failures:
         raise StepError(f"keys not installed for: {', '.join(failures)}")

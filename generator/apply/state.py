@@ -1,9 +1,10 @@
 """What has been applied, so that the same config on the next boot changes nothing.
 
 One small file per applied item under /var/lib/ccgen/applied/, named from the
-instance id and the item's identity and holding the item's digest.  A new
-instance id or a changed item means a different name or digest, so the item
-is applied again; a deleted file whose entry is unchanged stays deleted.
+instance id and the item's identity and holding a digest of the item's values
+(never their positions: a comment added above an entry changes nothing).  A
+new instance id or a changed item means a different name or digest, so the
+item is applied again; a deleted file whose entry is unchanged stays deleted.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import hashlib
 
 from .. import cache
 from .fs import Root
+
+MANAGED_KEYS = f"{cache.APPLIED}/keys-users"
 
 
 def digest(*parts: object) -> str:
@@ -36,7 +39,19 @@ class State:
             return True
         return self.root.read(self._path(identity)) != item_digest.encode()
 
-    def record(self, identity: str, item_digest: str) -> None:
+    def _prepare(self) -> None:
         self.root.mkdir(cache.DIR, 0o700)
         self.root.mkdir(cache.APPLIED, 0o700)
+
+    def record(self, identity: str, item_digest: str) -> None:
+        self._prepare()
         self.root.write(self._path(identity), item_digest.encode(), mode=0o600)
+
+    def key_users(self) -> list[str]:
+        """Users whose ~/.ssh ccgen has put keys into (so a removed key can be taken away)."""
+        data = self.root.read(MANAGED_KEYS) or b""
+        return [u for u in data.decode("utf-8", "replace").splitlines() if u]
+
+    def set_key_users(self, users: list[str]) -> None:
+        self._prepare()
+        self.root.write(MANAGED_KEYS, "".join(u + "\n" for u in sorted(set(users))).encode(), mode=0o600)

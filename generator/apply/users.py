@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import re
-
-from ..validate import Val
+from ..model import USER_CREATION_ONLY, User
 from . import accounts
 from .context import Context, StepError
-from .etc import text
 from .state import digest
 
-_NAME = re.compile(r"[a-z_][a-z0-9_.-]{0,31}\$?\Z")
-CREATION_ONLY = ("homedir", "no_create_home", "no_user_group", "system", "no_log_init")
 
-
-def flag(fields: dict[str, Val], name: str) -> bool:
-    v = fields.get(name)
-    return v is not None and v.value is True
-
-
-def groups(ctx: Context, fields: dict[str, Val], user: str) -> list[str]:
+def groups(ctx: Context, user: User) -> list[str]:
     """The supplementary groups that exist; a missing one is reported, not fatal."""
-    v = fields.get("groups")
-    wanted = [i.value for i in v.value if isinstance(i.value, str)] if v and isinstance(v.value, list) else []
-    present = [g for g in wanted if accounts.group_id(ctx.root, g) is not None]
-    for g in wanted:
+    present = [g for g in user.groups if accounts.group_id(ctx.root, g) is not None]
+    for g in user.groups:
         if g not in present:
-            ctx.say(f"users: {user}: group {g} does not exist; not added to it")
+            ctx.say(f"users: {user.name.value}: group {g} does not exist; not added to it")
     return present
 
 
@@ -42,16 +29,17 @@ def set_password(ctx: Context, name: str, hashed: str) -> None:
         ctx.run(["usermod", *prefix(ctx), "--password", hashed, name])
 
 
-def create(ctx: Context, name: str, f: dict[str, Val]) -> None:
+def create(ctx: Context, user: User) -> None:
+    t, name = user.text, user.name.value
     argv = ["useradd", *prefix(ctx)]
-    if text(f, "gecos"):
-        argv += ["--comment", text(f, "gecos")]
-    if text(f, "homedir"):
-        argv += ["--home-dir", text(f, "homedir")]
-    argv.append("--no-create-home" if flag(f, "no_create_home") else "--create-home")
-    if text(f, "primary_group"):
-        argv += ["--gid", text(f, "primary_group")]
-    extra = groups(ctx, f, name)
+    if "gecos" in t:
+        argv += ["--comment", t["gecos"]]
+    if "homedir" in t:
+        argv += ["--home-dir", t["homedir"]]
+    argv.append("--no-create-home" if user.flags.get("no_create_home") else "--create-home")
+    if "primary_group" in t:
+        argv += ["--gid", t["primary_group"]]
+    extra = groups(ctx, user)
     if extra:
         argv += ["--groups", ",".join(extra)]
     for key, option in (
@@ -59,32 +47,33 @@ def create(ctx: Context, name: str, f: dict[str, Val]) -> None:
         ("system", "--system"),
         ("no_log_init", "--no-log-init"),
     ):
-        if flag(f, key):
+        if user.flags.get(key):
             argv.append(option)
-    if text(f, "shell"):
-        argv += ["--shell", text(f, "shell")]
-    ctx.run([*argv, name])
-    if text(f, "passwd"):
-        set_password(ctx, name, text(f, "passwd"))
+    if "shell" in t:
+        argv += ["--shell", t["shell"]]
+    ctx.run([*argv, "--", name])
+    if "passwd" in t:
+        set_password(ctx, name, t["passwd"])
     ctx.say(f"users: created {name}")
 
 
-def update(ctx: Context, name: str, f: dict[str, Val]) -> None:
+def update(ctx: Context, user: User) -> None:
+    t, name = user.text, user.name.value
     argv = []
-    if text(f, "gecos"):
-        argv += ["--comment", text(f, "gecos")]
-    if text(f, "shell"):
-        argv += ["--shell", text(f, "shell")]
-    if text(f, "primary_group"):
-        argv += ["--gid", text(f, "primary_group")]
-    extra = groups(ctx, f, name)
+    if "gecos" in t:
+        argv += ["--comment", t["gecos"]]
+    if "shell" in t:
+        argv += ["--shell", t["shell"]]
+    if "primary_group" in t:
+        argv += ["--gid", t["primary_group"]]
+    extra = groups(ctx, user)
     if extra:
         argv += ["--append", "--groups", ",".join(extra)]
     if argv:
-        ctx.run(["usermod", *prefix(ctx), *argv, name])
-    if text(f, "passwd"):
-        set_password(ctx, name, text(f, "passwd"))
-    ignored = [k for k in CREATION_ONLY if k in f]
+        ctx.run(["usermod", *prefix(ctx), *argv, "--", name])
+    if "passwd" in t:
+        set_password(ctx, name, t["passwd"])
+    ignored = [k for k in USER_CREATION_ONLY if k in t or k in user.flags]
     if ignored:
         ctx.say(f"users: {name} exists; {', '.join(ignored)} only apply when a user is created")
     ctx.say(f"users: updated {name}")
@@ -92,29 +81,21 @@ def update(ctx: Context, name: str, f: dict[str, Val]) -> None:
 
 def step_users(ctx: Context) -> None:
     failures = []
-    for val in ctx.sections.get("users", []):
-        for item in val.value if isinstance(val.value, list) else []:
-            if not isinstance(item.value, dict):
-                continue
-            f = item.value
-            name = text(f, "name")
-            if not name or not _NAME.match(name):
-                ctx.say(f'users: error: "{name}" is not a valid user name; skipped')
-                failures.append(name or "?")
-                continue
-            fields = {k: v.value for k, v in f.items() if k != "ssh_authorized_keys"}
-            identity, item_digest = f"user:{name}", digest(sorted(fields.items(), key=lambda kv: kv[0]))
-            if not ctx.state.needed(identity, item_digest):
-                continue
-            try:
-                if accounts.user(ctx.root, name) is None:
-                    create(ctx, name, f)
-                else:
-                    update(ctx, name, f)
-            except StepError as e:
-                ctx.say(f"users: error: {name}: {e}")
-                failures.append(name)
-                continue
-            ctx.state.record(identity, item_digest)
+    for user in ctx.config.users:
+        name = user.name.value
+        identity, item_digest = f"user:{name}", digest(user.identity())
+        if not ctx.state.needed(identity, item_digest):
+            continue
+        try:
+            if accounts.user(ctx.root, name) is None:
+                create(ctx, user)
+            else:
+                update(ctx, user)
+        except StepError as e:
+            ctx.say(f"users: error: {name}: {e}")
+            failures.append(name)
+            continue
+        ctx.written.append(f"user:{name}")
+        ctx.state.record(identity, item_digest)
     if failures:
         raise StepError(f"user(s) not set up: {', '.join(failures)}")
