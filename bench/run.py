@@ -169,9 +169,8 @@ def main() -> int:
 def pure_ratio(cfg: Path) -> bool:
     import yaml
 
-    from ccgen import compile, ext
+    from ccgen import compile, ext, inputs
     from ccgen.diag import Diagnostics
-    from ccgen.system import InstalledUnits
 
     text = cfg.read_text()
     data = text.encode()
@@ -183,7 +182,7 @@ def pure_ratio(cfg: Path) -> bool:
             yaml.load(text, Loader=yaml.SafeLoader)
             theirs.append(time.perf_counter() - start)
             start = time.perf_counter()
-            compile.compile_inputs([compile.Input("/u", data)], InstalledUnits("/nonexistent"), Diagnostics())
+            compile.compile_inputs([inputs.Input("/u", data)], Diagnostics())
             ours.append(time.perf_counter() - start)
     finally:
         ext.compose = saved

@@ -14,9 +14,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ccgen import compile, compose, ext, nodes
+from ccgen import compile, compose, ext, inputs, nodes
 from ccgen.diag import Diagnostics
-from ccgen.system import InstalledUnits
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 needs_ext = pytest.mark.skipif(ext.compose is None, reason="the extension is not loaded (pure run)")
@@ -65,7 +64,7 @@ def compiled(data: bytes, fast: bool) -> tuple[list[Any], list[str]]:
         ext.compose = None
     try:
         diags = Diagnostics()
-        plan = compile.compile_inputs([compile.Input("/u", data)], InstalledUnits("/nonexistent"), diags)
+        plan = compile.compile_inputs([inputs.Input("/u", data)], diags)
     finally:
         ext.compose = saved
     entries = [

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ccgen import compile, source
+from ccgen import cache, compile, inputs, source
 from ccgen.diag import Diagnostics
-from ccgen.system import InstalledUnits
 
 from . import helpers
 
@@ -59,7 +58,7 @@ def test_one_positioned_diagnostic(name: str) -> None:
     data, code, (line, column) = CASES[name]
     diags = Diagnostics()
     start = time.monotonic()
-    config = compile.parse(compile.Input("/u", data), diags)
+    config = compile.parse(inputs.Input("/u", data), diags)
     elapsed = time.monotonic() - start
     found = [d for d in diags.sorted() if d.code != "not-applied"]
     assert [(d.code, d.span.line, d.span.column) for d in found] == [(code, line, column)], [
@@ -73,7 +72,7 @@ def test_one_positioned_diagnostic(name: str) -> None:
 
 def test_gzip_payload_is_unpacked() -> None:
     diags = Diagnostics()
-    config = compile.parse(compile.Input("/u", gzip.compress(b"#cloud-config\n" + GOOD_UNIT)), diags)
+    config = compile.parse(inputs.Input("/u", gzip.compress(b"#cloud-config\n" + GOOD_UNIT)), diags)
     assert not diags.sorted()
     assert config is not None and [u.name for u in config.units] == ["ok.service"]
 
@@ -81,13 +80,13 @@ def test_gzip_payload_is_unpacked() -> None:
 def test_ignition_is_skipped_with_info() -> None:
     for doc in (b'{"ignition": {"version": "3.3.0"}}', b'{"ignitionVersion": 1}'):
         diags = Diagnostics()
-        assert compile.parse(compile.Input("/u", doc), diags) is None
+        assert compile.parse(inputs.Input("/u", doc), diags) is None
         assert [(d.severity.label, d.code) for d in diags.sorted()] == [("info", "ignition")]
 
 
 def test_empty_is_nothing_and_not_an_error() -> None:
     diags = Diagnostics()
-    assert compile.parse(compile.Input("/u", b""), diags) is None
+    assert compile.parse(inputs.Input("/u", b""), diags) is None
     assert len(diags) == 0
 
 
@@ -95,12 +94,13 @@ def test_a_broken_user_config_keeps_the_oem_units(tmp_path: Path) -> None:
     root = helpers.make_root(
         tmp_path,
         {
-            compile.OEM_PATH: b"#cloud-config\n" + GOOD_UNIT,
-            compile.USER_PATHS[1]: b"#cloud-config\ncoreos: [\n",
+            inputs.OEM_PATH: b"#cloud-config\n" + GOOD_UNIT,
+            cache.USER_DATA: b"#cloud-config\ncoreos: [\n",
         },
     )
     diags = Diagnostics()
-    plan = compile.compile_inputs(compile.default_inputs(str(root), diags), InstalledUnits(str(root)), diags)
+    found, _ = inputs.boot_inputs(inputs.Reader(str(root)), diags)
+    plan = compile.compile_inputs(found, diags)
     assert "ok.service" in plan
     assert [d.code for d in diags.sorted()] == ["yaml-syntax"]
 
@@ -108,7 +108,7 @@ def test_a_broken_user_config_keeps_the_oem_units(tmp_path: Path) -> None:
 def test_unreadable_input_is_reported(tmp_path: Path) -> None:
     (tmp_path / "var/lib/ccgen/user-data").mkdir(parents=True)
     diags = Diagnostics()
-    assert compile.default_inputs(str(tmp_path), diags) == []
+    assert inputs.boot_inputs(inputs.Reader(str(tmp_path)), diags)[0] == []
     assert [d.code for d in diags.sorted()] == ["read"]
 
 

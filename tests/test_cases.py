@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ccgen import boot, compile, schema
+from ccgen import boot, inputs, schema
 from ccgen.diag import Diagnostics
 
 from . import corpus, sysd
@@ -21,7 +21,7 @@ def make_root(case: corpus.Case, root: Path) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_text(text)
     if case.oem is not None:
-        dest = root / compile.OEM_PATH.lstrip("/")
+        dest = root / inputs.OEM_PATH.lstrip("/")
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(case.oem.read_bytes())
     dest = root / corpus.USER_PATH.lstrip("/")
@@ -66,6 +66,13 @@ def test_case(case: corpus.Case, tmp_path: Path) -> None:
         assert not os.path.lexists(out / rel), f"{rel} should not exist"
     problems = sysd.verify(sysd.unit_files(out))
     assert not problems, "systemd-analyze verify:\n" + "\n".join(problems)
+    root = tmp_path / "root"
+    installed = [
+        root / d.lstrip("/")
+        for d in ("/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system")
+    ]
+    cycles = sysd.boot_cycles(out, [d for d in installed if d.is_dir()])
+    assert not cycles, "the boot transaction is cyclic:\n" + "\n".join(cycles)
 
 
 def test_every_case_asserts_something() -> None:

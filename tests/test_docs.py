@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ccgen import compile, export, schema
+from ccgen import compile, export, inputs, schema
 from ccgen.diag import Diagnostics
-from ccgen.system import InstalledUnits
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -32,7 +31,7 @@ def test_examples_in_docs_compile_without_errors() -> None:
     assert blocks, "the README shows at least one cloud-config"
     for name, block in blocks:
         diags = Diagnostics()
-        compile.compile_inputs([compile.Input(name, block.encode())], InstalledUnits("/nonexistent"), diags)
+        compile.compile_inputs([inputs.Input(name, block.encode())], diags)
         errors = [d.format() for d in diags.sorted() if d.severity.label == "error"]
         assert not errors, errors
 
@@ -40,5 +39,5 @@ def test_examples_in_docs_compile_without_errors() -> None:
 def test_bundled_examples_have_no_errors() -> None:
     for path in sorted((REPO / "examples").glob("*.yml")):
         diags = Diagnostics()
-        compile.parse(compile.Input(str(path), path.read_bytes()), diags)
+        compile.parse(inputs.Input(str(path), path.read_bytes()), diags)
         assert not diags.has_errors(), [d.format() for d in diags.sorted()]

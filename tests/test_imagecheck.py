@@ -137,6 +137,7 @@ def test_missing_program_and_explicit_file(tmp_path: Path) -> None:
             "severity": "error",
             "code": "image-missing",
             "message": "/usr/bin/gone is not in the image",
+            "detail": "",
         }
     ]
 

@@ -16,9 +16,16 @@ FORBIDDEN = (
     "urllib",
     "http",
     "email",
-    "ccgen.providers",
+    "ssl",
+    "socket",
+    "ccgen.providers.http",
+    "ccgen.providers.client",
+    "ccgen.providers.fetch",
+    "ccgen.providers.store",
+    "ccgen.providers.device",
     "ccgen.cli",
     "ccgen.export",
+    "ccgen.apply",
 )
 
 PROBE = """
