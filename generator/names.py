@@ -25,6 +25,10 @@ NORMAL_DIR = "/run/systemd/generator"
 RUN_DIR = "/run/ccgen"
 SECRET_DIR = "/run/ccgen/env"
 PLAN_CANDIDATE = ".ccgen-plan"  # in the generator's normal directory; ccgen-apply persists it
+# Drop-ins that would make the boot cyclic wait here (hidden: systemd ignores the
+# directory); ccgen-apply installs them into /run/systemd/system and reloads.
+RUNTIME_DROPINS = ".ccgen-runtime"
+RUNTIME_UNIT_DIR = "/run/systemd/system"
 
 
 def fetch_unit(provider: str) -> str:

@@ -144,8 +144,20 @@ class _Renderer:
             if unit.content is not None:
                 self.shadow_check(unit)
                 self.add(File(name, unittext.user_unit(unit.content.value, unit.content.span)), unit.span)
+            where = name + ".d"
+            if unit.drop_ins and self.s.installed.started_at_boot(name):
+                why = self.graph.cycle(name)
+                if why is not None:
+                    # As in the original, they take effect after the boot transaction was built.
+                    where = f"{names.RUNTIME_DROPINS}/{name}.d"
+                    self.diags.warning(
+                        unit.drop_ins[0].span,
+                        "runtime-dropin",
+                        f"the drop-ins of {name} take effect only once ccgen-apply has run",
+                        f"the image starts {name} at boot, and with them the boot would be cyclic: {why}",
+                    )
             for d in unit.drop_ins:
-                self.add(File(f"{name}.d/{d.name}", unittext.user_dropin(d.content, d.span)), d.span)
+                self.add(File(f"{where}/{d.name}", unittext.user_dropin(d.content, d.span)), d.span)
             self.service_settings(unit)
             if self.graph.early(name) is None:
                 # Files, users and keys must be in place before anything the config runs.
@@ -160,15 +172,6 @@ class _Renderer:
             elif meaning == schema.STOP:
                 # Masked or not: a running unit (after a re-run) must still be stopped.
                 self.conflicts.append(name)
-        if self.s.installed.started_at_boot(name) and not unit.masked:
-            why = self.graph.cycle(name)
-            if why is not None:
-                self.diags.warning(
-                    unit.span,
-                    "boot-cycle",
-                    f"this config makes {name} cyclic at boot",
-                    f"the image starts it in every boot, and {why}",
-                )
 
     def service_settings(self, unit: model.Unit) -> None:
         for key in schema.SERVICE_SECTIONS:

@@ -4,6 +4,7 @@ Assertions (one per line, anywhere in the file):
 
     ## oem: NAME                      use tests/cases/oem/NAME.yml as the OEM config
     ## installed: PATH :: TEXT        a file on the test system before the run
+    ## installed-link: PATH -> TARGET a symlink on the test system before the run
     ## diag: LINE:COL SEVERITY CODE   a diagnostic for this file; the set must match exactly
     ## file: PATH                     the generator wrote this regular file
     ## file-has: PATH :: TEXT         ... and it contains TEXT
@@ -25,7 +26,7 @@ from pathlib import Path
 CASES = Path(__file__).parent / "cases"
 USER_PATH = "/var/lib/ccgen/user-data"
 _LINE = re.compile(r"^## ([a-z-]+): ?(.*)$")
-KNOWN = {"oem", "installed", "diag", "file", "file-has", "link", "absent", "exit"}
+KNOWN = {"oem", "installed", "installed-link", "diag", "file", "file-has", "link", "absent", "exit"}
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Case:
     data: bytes
     oem: Path | None = None
     installed: dict[str, str] = field(default_factory=dict)
+    installed_links: dict[str, str] = field(default_factory=dict)
     diags: set[tuple[int, int, str, str]] = field(default_factory=set)
     files: list[str] = field(default_factory=list)
     file_has: list[tuple[str, str]] = field(default_factory=list)
@@ -75,6 +77,9 @@ def load(path: Path) -> Case:
         elif verb == "installed":
             where, _, text = arg.partition(" :: ")
             case.installed[where.strip()] = _unescape(text)
+        elif verb == "installed-link":
+            where, _, target = arg.partition(" -> ")
+            case.installed_links[where.strip()] = target.strip()
         elif verb == "diag":
             pos, severity, code = arg.split()
             line, col = pos.split(":")

@@ -25,6 +25,7 @@ STEPS: dict[str, Callable[[Context], None]] = {
     "users": users.step_users,
     "keys": sshkeys.step_keys,
     "files": files.step_files,
+    "dropins": runtime.step_runtime_dropins,
     "oem": etc.step_oem,
     "update": etc.step_update,
     "hosts": etc.step_hosts,

@@ -7,9 +7,10 @@ boot, so those steps run every time; service secrets are kept root-only under
 
 from __future__ import annotations
 
+import os
 import subprocess
 
-from .. import schema, services, unitfile
+from .. import names, schema, services, unitfile
 from . import accounts
 from .context import Context
 from .fs import Owner
@@ -81,3 +82,30 @@ def active(unit: str) -> bool:
     except (OSError, subprocess.TimeoutExpired):
         return False
     return proc.returncode == 0
+
+
+def step_runtime_dropins(ctx: Context) -> None:
+    """Drop-ins the generator held back because at boot they would make the boot cyclic
+    (docs/units.md): installed into /run/systemd/system now, as the original wrote them."""
+    source = f"{names.NORMAL_DIR}/{names.RUNTIME_DROPINS}"
+    manifest = f"{names.RUN_DIR}/runtime-dropins"
+    wanted: dict[str, bytes] = {}
+    try:
+        dirs = sorted(os.listdir(ctx.root.host(source)))
+    except OSError:
+        dirs = []
+    for d in dirs:
+        for name in sorted(os.listdir(ctx.root.host(f"{source}/{d}"))):
+            data = ctx.root.read(f"{source}/{d}/{name}")
+            if data is not None:
+                wanted[f"{names.RUNTIME_UNIT_DIR}/{d}/{name}"] = data
+    before = (ctx.root.read(manifest) or b"").decode("utf-8", "replace").splitlines()
+    for path in before:
+        if path not in wanted and path.startswith(names.RUNTIME_UNIT_DIR + "/") and ctx.root.remove(path):
+            ctx.written.append(path)
+    for path, data in wanted.items():
+        if ctx.root.write(path, data):
+            ctx.written.append(path)
+            ctx.say(f"drop-ins: {path} installed")
+    if wanted or before:
+        ctx.root.write(manifest, "".join(p + "\n" for p in sorted(wanted)).encode())

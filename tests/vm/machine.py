@@ -27,6 +27,7 @@ GUEST_SERVER = "10.0.2.100"
 REPORT_UNIT = """[Unit]
 Description=ccgen VM test: collect the machine's state, then power off
 After=multi-user.target ccgen.target ccgen-apply.service ccgen-fetch-ec2.service ccgen-fetch-configdrive.service
+After=ccgen-deferred.service
 
 [Service]
 Type=oneshot
@@ -133,6 +134,9 @@ def make_disk(session_tree: Path, workdir: Path, files: dict[str, str], size: st
     """This test's own disk: the session tree plus its files, as a fresh ext4 image."""
     stage = workdir / "stage"
     run("cp", "-al", str(session_tree), str(stage), timeout=300)
+    # The report plumbing is written per disk, so changing it needs no new cached tree.
+    _write(stage, "/etc/systemd/system/vmtest-report.service", REPORT_UNIT)
+    _write(stage, "/usr/local/sbin/vmtest-report", REPORT_SCRIPT, 0o755)
     for path, text in files.items():
         _write(stage, path, text, 0o755 if path.endswith(".sh") else 0o644)
     disk = workdir / "disk.img"
@@ -159,6 +163,7 @@ def boot(
     server_port: int | None = None,
     extra_disks: tuple[Path, ...] = (),
     timeout: float = 420,
+    scratch_disks: tuple[Path, ...] = (),
 ) -> Boot:
     boot_dir = disk.tree / "boot"
     kernel = sorted(boot_dir.glob("vmlinuz-*"))[-1]
@@ -175,6 +180,8 @@ def boot(
     ]  # fmt: skip
     for extra in extra_disks:
         cmd += ["-drive", f"file={extra},format=raw,if=virtio,readonly=on"]
+    for scratch in scratch_disks:  # writable: the guest may format them
+        cmd += ["-drive", f"file={scratch},format=raw,if=virtio"]
     log = workdir / f"console-{int(time.time() * 1000)}.log"
     start = time.monotonic()
     with open(log, "w") as out:

@@ -366,3 +366,115 @@ def test_ec2_imdsv2_first_boot_then_server_down(session_tree: Path, tmp_path: Pa
     assert lines(report, "unit") == ["ec2-unit.service active loaded"], why
     assert lines(report, "file") == ["address=10.0.2.15"], why
     assert second.seconds < 300, why
+
+
+BOOT_ORDER_OEM = f"""#cloud-config
+hostname: vmhost
+users:
+  - name: alice
+    ssh_authorized_keys:
+      - {SSH_KEY}
+write_files:
+  - path: /etc/systemd/system/greeter.service.d/50-env.conf
+    content: |
+      [Service]
+      Environment=GREETING=from-the-drop-in
+coreos:
+  etcd2:
+    name: "%H"
+  units:
+    - name: format-ephemeral.service
+      command: start
+      content: |
+        [Unit]
+        ConditionPathExists=/dev/vdb
+        [Service]
+        Type=oneshot
+        RemainAfterExit=yes
+        ExecStart=/sbin/mkfs.ext4 -q -F /dev/vdb
+    - name: var-lib-data.mount
+      command: start
+      content: |
+        [Unit]
+        Requires=format-ephemeral.service
+        After=format-ephemeral.service
+        [Mount]
+        What=/dev/vdb
+        Where=/var/lib/data
+        Type=ext4
+    - name: data-writer.service
+      command: start
+      content: |
+        [Unit]
+        Requires=var-lib-data.mount
+        After=var-lib-data.mount
+        [Service]
+        Type=oneshot
+        RemainAfterExit=yes
+        ExecStart=/bin/sh -c 'echo written > /var/lib/data/ok'
+    - name: greeter.service
+      command: start
+      content: |
+        [Service]
+        Type=oneshot
+        RemainAfterExit=yes
+        ExecStart=/bin/sh -c 'echo "$GREETING" > /run/greeting'
+    - name: etcd2.service
+      command: start
+      content: |
+        [Service]
+        Type=oneshot
+        RemainAfterExit=yes
+        ExecStart=/bin/sh -c 'echo "$ETCD_NAME" > /run/etcd-name'
+"""
+
+PROBE_BOOT_ORDER = (
+    PROBE_COMMON
+    + r"""
+for u in var-lib-data.mount data-writer.service greeter.service etcd2.service ccgen-apply.service; do unit $u; done
+echo "data $(cat /var/lib/data/ok 2>/dev/null || echo MISSING)"
+echo "greeting $(cat /run/greeting 2>/dev/null || echo MISSING)"
+echo "etcdname $(cat /run/etcd-name 2>/dev/null || echo MISSING)"
+grep -c 'ssh-ed25519' /home/alice/.ssh/authorized_keys | sed 's/^/keys /'
+echo "cycles $(journalctl -b -o cat --no-pager | grep -ci 'ordering cycle')"
+echo "jobs $(systemctl list-jobs --no-legend | grep -vc vmtest-report)"
+for u in ccgen-apply.service ccgen-deferred.service data-writer.service; do
+  echo "at $u $(systemctl show -p ActiveEnterTimestampMonotonic --value $u)"
+done
+echo "at ccgen-apply-start $(systemctl show -p ExecMainStartTimestampMonotonic --value ccgen-apply.service)"
+echo "at multi-user.target $(systemctl show -p ActiveEnterTimestampMonotonic --value multi-user.target)"
+"""
+)
+
+
+def test_boot_order_format_mount_dropins_specifiers(
+    session_tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 10's patterns on a real boot: format + mount + a service on it, all started,
+    a write_files drop-in that the started unit sees, and %H reaching etcd2 as the hostname."""
+    files = {"/usr/share/oem/cloud-config.yml": BOOT_ORDER_OEM, "/etc/vmtest/probe.sh": PROBE_BOOT_ORDER}
+    disk = machine.make_disk(session_tree, tmp_path, files)
+    scratch = tmp_path / "ephemeral.img"
+    with open(scratch, "wb") as f:
+        f.truncate(64 * 1024 * 1024)
+    b = machine.boot(disk, tmp_path, scratch_disks=(scratch,))
+    report = booted("boot order", b)
+    why = explain("boot order", b)
+    units = {ln.split()[0]: ln.split()[1:] for ln in lines(report, "unit")}
+    assert units["var-lib-data.mount"] == ["active", "loaded"], why
+    assert units["data-writer.service"] == ["active", "loaded"], why
+    assert units["ccgen-apply.service"] == ["active", "loaded"], why
+    assert lines(report, "data") == ["written"], why
+    assert lines(report, "greeting") == ["from-the-drop-in"], why
+    assert lines(report, "etcdname") == ["vmhost"], why
+    assert lines(report, "keys") == ["1"], why
+    assert lines(report, "cycles") == ["0"], why
+    assert lines(report, "jobs") == ["0"], why
+    at = {ln.split()[0]: int(ln.split()[1]) for ln in lines(report, "at") if ln.split()[1].isdigit()}
+    # What deferring costs: from ccgen-apply done to the deferred units done.
+    with capsys.disabled():
+        print(
+            f"\nboot order (TCG guest): ccgen-apply ran {(at['ccgen-apply.service'] - at['ccgen-apply-start']) / 1000:.0f} ms;"
+            f" deferred units done {(at['data-writer.service'] - at['ccgen-apply.service']) / 1000:.0f} ms after it;"
+            f" multi-user.target {(at['multi-user.target'] - at['ccgen-apply.service']) / 1000:.0f} ms after it"
+        )
