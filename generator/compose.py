@@ -19,6 +19,12 @@ MAX_DEPTH = 256
 # An alias-free document cannot have more nodes than characters, so a budget in
 # characters only ever bites when aliases multiply the tree.
 MIN_EXPANSION_BUDGET = 200_000
+# Whatever the input, at most this many nodes: the ceiling that bounds time and memory
+# (docs/limits.md).  A config of 1000 units is about 20,000.
+MAX_NODES = 1_000_000
+# Aliases share nodes, but every later stage sees each use: the text they expand to is
+# budgeted too, or 1 MiB referenced 100,000 times would become 100 GB.
+MIN_TEXT_BUDGET = 32 * 1024 * 1024
 
 
 class Abort(Exception):
@@ -31,13 +37,14 @@ class Abort(Exception):
 
 
 class _Frame:
-    __slots__ = ("anchor", "key", "node", "start_count")
+    __slots__ = ("anchor", "key", "node", "start_count", "start_text")
 
-    def __init__(self, node: nodes.Mapping | nodes.Sequence, anchor: str | None, start: int):
+    def __init__(self, node: nodes.Mapping | nodes.Sequence, anchor: str | None, start: int, start_text: int):
         self.node = node
         self.anchor = anchor
         self.key: nodes.Node | None = None
         self.start_count = start
+        self.start_text = start_text
 
 
 def compose(text: str, filename: str, diags: Diagnostics) -> nodes.Node | None:
@@ -57,7 +64,24 @@ def compose(text: str, filename: str, diags: Diagnostics) -> nodes.Node | None:
 
 
 def expansion_budget(text: str) -> int:
-    return max(MIN_EXPANSION_BUDGET, len(text))
+    return min(MAX_NODES, max(MIN_EXPANSION_BUDGET, len(text)))
+
+
+def text_budget(text: str) -> int:
+    return max(MIN_TEXT_BUDGET, 2 * len(text))
+
+
+def too_many(line: int, column: int) -> Abort:
+    return Abort(line, column, "yaml-size", f"the document has more than {MAX_NODES} YAML nodes")
+
+
+def bomb(line: int, column: int, nodes_budget: int, text: int) -> Abort:
+    return Abort(
+        line,
+        column,
+        "yaml-alias-bomb",
+        f"aliases expand the document beyond {nodes_budget} nodes or {text} characters",
+    )
 
 
 def scalar_tag(tag: str | None, plain: bool, value: str) -> str | None:
@@ -115,8 +139,9 @@ def _compose(loader: Any, text: str, filename: str, diags: Diagnostics) -> nodes
     import yaml
 
     budget = expansion_budget(text)
-    count = 0
-    anchors: dict[str, tuple[nodes.Node, int]] = {}
+    chars_budget = text_budget(text)
+    count = chars = 0
+    anchors: dict[str, tuple[nodes.Node, int, int]] = {}
     stack: list[_Frame] = []
     root: nodes.Node | None = None
     done = False
@@ -152,8 +177,11 @@ def _compose(loader: Any, text: str, filename: str, diags: Diagnostics) -> nodes
                 tag = nodes.STR
             node: nodes.Node = nodes.Scalar(tag, ev.value, bool(ev.style), line, column)
             count += 1
+            chars += len(ev.value)
+            if count > MAX_NODES:
+                raise too_many(line, column)
             if ev.anchor is not None:
-                anchors[ev.anchor] = (node, 1)
+                anchors[ev.anchor] = (node, 1, len(ev.value))
             attach(node)
         elif isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             if len(stack) >= MAX_DEPTH:
@@ -164,16 +192,18 @@ def _compose(loader: Any, text: str, filename: str, diags: Diagnostics) -> nodes
             else:
                 coll = nodes.Sequence([], line, column)
             count += 1
+            if count > MAX_NODES:
+                raise too_many(line, column)
             if ev.anchor is not None:
                 # Registered at the end: an alias to an unfinished node is a cycle.
                 anchors.pop(ev.anchor, None)
-            stack.append(_Frame(coll, ev.anchor, count))
+            stack.append(_Frame(coll, ev.anchor, count, chars))
         elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             frame = stack.pop()
             if isinstance(frame.node, nodes.Mapping):
                 flatten_merges(frame.node)
             if frame.anchor is not None:
-                anchors[frame.anchor] = (frame.node, count - frame.start_count + 1)
+                anchors[frame.anchor] = (frame.node, count - frame.start_count + 1, chars - frame.start_text)
             attach(frame.node)
         elif isinstance(ev, yaml.AliasEvent):
             target = anchors.get(ev.anchor or "")
@@ -185,13 +215,9 @@ def _compose(loader: Any, text: str, filename: str, diags: Diagnostics) -> nodes
                     f"alias *{ev.anchor} refers to no finished anchor (undefined or recursive)",
                 )
             count += target[1]
-            if count > budget:
-                raise Abort(
-                    line,
-                    column,
-                    "yaml-alias-bomb",
-                    f"aliases expand the document beyond {budget} nodes",
-                )
+            chars += target[2]
+            if count > budget or chars > chars_budget:
+                raise bomb(line, column, budget, chars_budget)
             attach(target[0])
         elif isinstance(ev, yaml.DocumentEndEvent):
             done = True
