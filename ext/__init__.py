@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from ccgen import nodes
 
-compose: Callable[[str], tuple[bool, nodes.Node | None]] | None = None
+compose: Callable[[str], tuple[bool, nodes.Node | tuple[str, int, int] | None]] | None = None
 BACKEND = "python"
 
 if os.environ.get("CCGEN_PURE_PYTHON") != "1":

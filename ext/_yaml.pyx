@@ -5,8 +5,11 @@ Equality with the reference path (ccgen.compose.compose_reference) is kept by
 construction: the node classes, YAML 1.1 typing (scalar_tag), merge keys
 (flatten_merges) and limits are the reference's own Python code, and this
 module never produces a diagnostic.  Whenever the reference would say
-something (a syntax error, a limit, an unknown tag, a second document), the
-whole document is handed back to it.
+something (a syntax error, an unknown tag, a second document), the whole
+document is handed back to it.  A document over a size limit is the exception:
+the reference would spend many seconds reaching the same node, so this module
+names the limit and its position, and compose.py reports it as the reference
+does.
 """
 
 from ccgen import compose as _compose
@@ -124,7 +127,7 @@ cdef object _build(yaml_parser_t *parser, str source, Py_ssize_t budget, Py_ssiz
                 count += 1
                 chars += len(value)
                 if count > max_nodes:
-                    return False, None
+                    return False, ("yaml-size", line, column)
                 block = (event.data.scalar.style == YAML_LITERAL_SCALAR_STYLE
                          or event.data.scalar.style == YAML_FOLDED_SCALAR_STYLE)
                 if block and not _block_header_ok(source, event.start_mark.index):
@@ -146,7 +149,7 @@ cdef object _build(yaml_parser_t *parser, str source, Py_ssize_t budget, Py_ssiz
                 frame.key = None
                 count += 1
                 if count > max_nodes:
-                    return False, None
+                    return False, ("yaml-size", line, column)
                 frame.start = count
                 frame.start_chars = chars
                 if anchor is not None:
@@ -169,7 +172,7 @@ cdef object _build(yaml_parser_t *parser, str source, Py_ssize_t budget, Py_ssiz
                 count += target[1]
                 chars += target[2]
                 if count > budget or chars > text_budget:
-                    return False, None
+                    return False, ("yaml-alias-bomb", line, column)
                 node = target[0]
             elif event.type == YAML_DOCUMENT_END_EVENT:
                 done = True

@@ -62,6 +62,25 @@ def write_at(
         os.fsync(dir_fd)
 
 
+def create_at(dir_fd: int, name: str, data: bytes, *, mode: int = 0o644) -> None:
+    """Write a new file under its final name: for a directory nothing else reads yet (the
+    generator's, which systemd empties before each run).  FileExistsError if it is there."""
+    fd = os.open(
+        name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=dir_fd
+    )
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if mode & 0o022:  # bits the writer's umask took away
+            os.fchmod(fd, mode)
+    except BaseException:
+        os.close(fd)
+        _unlink_quietly(name, dir_fd)
+        raise
+    os.close(fd)
+
+
 def symlink_at(dir_fd: int, name: str, target: str, *, sync: bool = False) -> None:
     tmp = _temp_name()
     os.symlink(target, tmp, dir_fd=dir_fd)

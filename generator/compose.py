@@ -59,7 +59,17 @@ def compose(text: str, filename: str, diags: Diagnostics) -> nodes.Node | None:
     if ext.compose is not None:
         done, root = ext.compose(text)
         if done:
+            assert not isinstance(root, tuple)
             return root
+        if isinstance(root, tuple):
+            code, line, column = root
+            e = (
+                too_many(line, column)
+                if code == "yaml-size"
+                else bomb(line, column, expansion_budget(text), text_budget(text))
+            )
+            diags.error(Span(filename, e.line, e.column), e.code, e.message)
+            return None
     return compose_reference(text, filename, diags)
 
 

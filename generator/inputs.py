@@ -72,6 +72,7 @@ class Reader:
         self.root = root
         self.environ = environ if environ is not None else {}
         self.seen: dict[tuple[str, str], Seen] = {}
+        self._listings: dict[str, frozenset[str]] = {}
 
     def host(self, path: str) -> str:
         return host_path(self.root, path)
@@ -96,11 +97,15 @@ class Reader:
         return data.decode("utf-8", "replace") if data else ""
 
     def listdir(self, path: str) -> frozenset[str]:
-        try:
-            names = frozenset(os.listdir(self.host(path)))
-        except OSError:
-            names = frozenset()
-        self.seen[("dir", path)] = "\0".join(sorted(names))
+        """A directory's names (read once per compile); empty when it cannot be listed."""
+        names = self._listings.get(path)
+        if names is None:
+            try:
+                names = frozenset(os.listdir(self.host(path)))
+            except OSError:
+                names = frozenset()
+            self._listings[path] = names
+            self.seen[("dir", path)] = "\0".join(sorted(names))
         return names
 
     def env(self, name: str) -> str:

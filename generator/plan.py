@@ -69,10 +69,6 @@ def path_problem(path: str) -> str | None:
     return None
 
 
-class Clash(ValueError):
-    pass
-
-
 class Plan:
     """Entries by path; the first claim on a path wins and a clash is reported."""
 
@@ -81,14 +77,18 @@ class Plan:
         self._pending: dict[str, Entry] | None = None
         self.replayed = False  # set by replay.py: written from a stored plan
 
-    def add(self, entry: Entry) -> str | None:
-        """None when added (or already there, identical); else why not."""
+    def add(self, entry: Entry) -> tuple[str, str] | None:
+        """None when added (or already there, identical); else (code, why not)."""
         problem = path_problem(entry.path)
         if problem is not None:
-            return problem
+            return "output-path", problem
         for table in (self._entries, self._pending or {}):
             if entry.path in table:
-                return None if table[entry.path] == entry else f"{entry.path} is already generated"
+                return (
+                    None
+                    if table[entry.path] == entry
+                    else ("output-clash", f"{entry.path} is already generated")
+                )
         (self._pending if self._pending is not None else self._entries)[entry.path] = entry
         return None
 

@@ -74,7 +74,8 @@ class _Renderer:
     def add(self, entry: File | Link, span: Span | None) -> None:
         problem = self.plan.add(entry)
         if problem is not None:
-            self.diags.warning(span or Span("ccgen", 1, 1), "output-clash", problem, "this one is skipped")
+            code, why = problem
+            self.diags.warning(span or Span("ccgen", 1, 1), code, why, "this one is skipped")
 
     def item(self, span: Span | None, what: str, render: Callable[..., None], *args: object) -> None:
         """Render one item; on any failure roll it back, report it, and go on with the rest."""

@@ -1,8 +1,11 @@
-"""The generator's writer: a Plan into its output directory, each entry atomically.
+"""The generator's writer: a Plan into its output directory.
 
-The output directory is systemd's own (root's, emptied before every run), so
-paths are joined plainly; the write itself is atomic.py's.  An entry that
-cannot be written is reported and skipped: the others are still written.
+The output directory is systemd's own (root's, emptied before every run, and
+read only after the generator exits), so paths are joined plainly and each
+entry is created under its final name.  Only when something is already there
+(a run by hand into a used directory) does an entry go through atomic.py's
+temporary file and rename.  An entry that cannot be written is reported and
+skipped: the others are still written.
 """
 
 from __future__ import annotations
@@ -33,10 +36,17 @@ def write_plan(plan: Plan, outdir: str, report: Callable[[str, Exception], None]
                         os.makedirs(where, mode=0o755, exist_ok=True)
                     dfd = dirs[parent] = os.open(where, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
                 if isinstance(entry, File):
-                    # /run is a tmpfs, rebuilt at every boot: no fsync.
-                    atomic.write_at(dfd, name, entry.text.encode("utf-8"), mode=entry.mode, sync=False)
+                    data = entry.text.encode("utf-8")
+                    try:
+                        atomic.create_at(dfd, name, data, mode=entry.mode)
+                    except FileExistsError:
+                        # /run is a tmpfs, rebuilt at every boot: no fsync.
+                        atomic.write_at(dfd, name, data, mode=entry.mode, sync=False)
                 else:
-                    atomic.symlink_at(dfd, name, entry.target)
+                    try:
+                        os.symlink(entry.target, name, dir_fd=dfd)
+                    except FileExistsError:
+                        atomic.symlink_at(dfd, name, entry.target)
             except (OSError, ValueError) as e:  # ValueError: text that is not valid Unicode
                 failed += 1
                 report(entry.path, e)

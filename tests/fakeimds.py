@@ -36,6 +36,7 @@ class Behaviour:
     reset_times: int = 10**9
     slow: float = 0.0
     raw_keys_listing: bytes | None = None
+    trickle: float = 0.0  # seconds between the bytes of every body: a server that never quite answers
 
 
 class FakeIMDS:
@@ -85,6 +86,12 @@ class FakeIMDS:
         h.send_header("Content-Type", "text/plain")
         h.send_header("Content-Length", str(len(body)))
         h.end_headers()
+        if self.b.trickle:
+            for i in range(len(body)):
+                h.wfile.write(body[i : i + 1])
+                h.wfile.flush()
+                time.sleep(self.b.trickle)
+            return
         h.wfile.write(body[: len(body) // 2] if cut else body)
         h.wfile.flush()
         if cut:
