@@ -120,19 +120,21 @@ def compose_reference(text: str, filename: str, diags: Diagnostics) -> nodes.Nod
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        parts = [p for p in (e.context, e.problem) if p]
-        message = ", ".join(parts) if parts else "invalid YAML"
-        code = "yaml-syntax"
+        # The message is the YAML library's problem, as the original reported it (libyaml's
+        # words, which PyYAML shares); what it was doing, and ccgen's hint, are the detail.
+        message = e.problem or e.context or "invalid YAML"
+        detail = e.context if e.problem and e.context else ""
         if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
-            message = "a tab cannot indent YAML; use spaces"
-        diags.error(Span(filename, line, column), code, f"YAML: {message}")
+            message = "found character that cannot start any token"
+            detail = "a tab cannot indent YAML; use spaces"
+        diags.error(Span(filename, line, column), "yaml-syntax", message, detail)
         return None
     except yaml.YAMLError as e:
         # Reader errors (control characters) carry a character offset, not a mark.
         pos = getattr(e, "position", None)
         line, column = _line_col(text, pos) if isinstance(pos, int) else (1, 1)
         reason = getattr(e, "reason", None) or str(e).splitlines()[0]
-        diags.error(Span(filename, line, column), "yaml-syntax", f"YAML: {reason}")
+        diags.error(Span(filename, line, column), "yaml-syntax", reason, "the text cannot be read as YAML")
         return None
     finally:
         if loader is not None:

@@ -426,3 +426,19 @@ def test_apply_usage() -> None:
         [str(helpers.installed_script("ccgen")), "apply"], capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 2
+
+
+def test_paths_are_cleaned_before_the_usr_rule(root: Path) -> None:
+    config = """write_files:
+  - {path: /tmp/../usr/x, content: a}
+  - {path: /usr/./x, content: b}
+  - {path: //usr/x, content: c}
+  - {path: /usr/../etc/x, content: d}
+  - {path: relative/y, content: e}
+"""
+    proc = apply(root, config)
+    # apply refuses exactly what validate calls an error, and writes the rest.
+    assert proc.returncode == 1
+    assert proc.stderr.count("file cannot be written to a read-only filesystem") == 3
+    assert not (root / "usr").exists() and not (root / "tmp").exists()
+    assert (root / "etc/x").read_text() == "d" and (root / "relative/y").read_text() == "e"
