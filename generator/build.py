@@ -440,9 +440,9 @@ def build(
 
 
 def script(path: str, interpreter: tuple[str, ...], data: bytes) -> model.CloudConfig:
-    import hashlib
+    from .digest import sha256
 
-    digest = hashlib.sha256(data).hexdigest()
+    digest = sha256(data).hexdigest()
     return model.CloudConfig((path,), scripts=(model.Script(path, interpreter, Span(path, 1, 1), digest),))
 
 

@@ -142,6 +142,6 @@ def belongs_here(reader: Reader, meta: Metadata) -> bool:
 
 def marker(instance: str, identity: str) -> str:
     """The file under APPLIED that records one applied item for one instance."""
-    import hashlib
+    from .digest import sha256
 
-    return hashlib.sha256(f"{instance}\0{identity}".encode()).hexdigest()[:40]
+    return sha256(f"{instance}\0{identity}".encode()).hexdigest()[:40]

@@ -6,7 +6,7 @@ import gc
 import os
 import sys
 
-from . import __version__, inputs, names
+from . import __version__, cache, inputs, names
 from .diag import Diagnostic, Diagnostics, Severity
 from .plan import File
 
@@ -85,7 +85,6 @@ def _show(found: list[Diagnostic]) -> None:
 
 
 def cmd_print(argv: list[str]) -> int:
-    from . import cache
     from . import compile as pipeline
 
     a = _print_args(argv)
@@ -94,7 +93,7 @@ def cmd_print(argv: list[str]) -> int:
         return EXIT_USAGE
     gc.disable()  # see boot.main: a batch run without cycles
     diags = Diagnostics()
-    reader = inputs.Reader(a.root, dict(os.environ))
+    reader = inputs.Reader(a.root, dict(os.environ), argv0=sys.argv[0])
     kernel = inputs.kernel_options(reader)
     if a.oem is None and not a.userdata:
         found, meta = inputs.boot_inputs(reader, diags)
@@ -106,7 +105,7 @@ def cmd_print(argv: list[str]) -> int:
             return EXIT_USAGE
         oem = [] if a.oem else [inputs.read_input(reader, inputs.OEM_PATH, diags)]
         found = [i for i in oem if i is not None] + named
-    plan = pipeline.compile_root(reader, found, meta, kernel, diags, sys.argv[0])
+    plan = pipeline.compile_root(reader, found, meta, kernel, diags).plan
     _show(diags.sorted())
     out = sys.stdout
     for entry in plan.entries():
@@ -179,7 +178,6 @@ def cmd_schema(argv: list[str]) -> int:
 
 
 def cmd_apply(argv: list[str]) -> int:
-    from . import cache
     from .apply import run
 
     p = _parser("ccgen apply", "Apply files, users, keys, hostname and network.")
@@ -213,9 +211,21 @@ def cmd_apply(argv: list[str]) -> int:
     for d in diags.sorted():
         if d.severity >= worst:
             sys.stderr.write(d.format() + "\n")
+    if a.boot:
+        from .apply import boot as at_boot
+
+        at_boot.keep_plan(ctx)
     status = run.run(ctx, a.only)
     # What validate calls an error was refused here too; say so in the exit status.
-    return status or (EXIT_ERRORS if diags.has_errors() else EXIT_OK)
+    status = status or (EXIT_ERRORS if diags.has_errors() else EXIT_OK)
+    if a.boot and a.only is None:
+        from . import compile as pipeline
+        from .apply import boot as at_boot
+
+        if status == EXIT_OK:
+            at_boot.leave_stamp(ctx, f"{cache.APPLIED}/stamp-{pipeline.apply_stamp(reader, found, meta)}")
+        at_boot.record(ctx, status, [d for d in diags.sorted() if d.severity >= Severity.ERROR])
+    return status
 
 
 def cmd_check_inputs(argv: list[str]) -> int:
@@ -233,11 +243,59 @@ def cmd_check_inputs(argv: list[str]) -> int:
     return reload.reload_and_start()
 
 
+def cmd_status(argv: list[str]) -> int:
+    from . import status
+
+    p = _parser("ccgen status", "What ccgen did at this boot.")
+    p.add_argument(
+        "--wait", action="store_true", help="wait until nothing ccgen started is queued or running"
+    )
+    p.add_argument("--timeout", type=float, default=status.WAIT_DEFAULT, help="seconds --wait waits at most")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--root", default="/", help="an image's tree instead of this system")
+    a = p.parse_args(argv)
+    return status.main(a.root, a.format, a.wait, a.timeout)
+
+
+def cmd_prime(argv: list[str]) -> int:
+    """The precompiled plan for an image, so that even its first boot replays it."""
+    from . import compile as pipeline
+    from . import planfile, record
+    from .apply.fs import Root
+
+    p = _parser("ccgen prime", "Write the precompiled plan into an image.")
+    p.add_argument("--root", required=True, metavar="DIR", help="the image's tree")
+    p.add_argument("--cmdline", default="", help="the kernel command line the image will boot with")
+    p.add_argument("--virtualization", default="", help="what SYSTEMD_VIRTUALIZATION will say (e.g. vm:kvm)")
+    p.add_argument(
+        "--generator",
+        default="/usr/lib/systemd/system-generators/ccgen-generator",
+        help="where the image has ccgen-generator",
+    )
+    a = p.parse_args(argv)
+    env = {"SYSTEMD_VIRTUALIZATION": a.virtualization} if a.virtualization else {}
+    reader = inputs.Reader(
+        a.root, env, overrides={"/proc/cmdline": a.cmdline.encode() + b"\n"}, argv0=a.generator
+    )
+    diags = Diagnostics()
+    compiled = pipeline.compile_boot(reader, diags)
+    found = diags.sorted()
+    _show(found)
+    text = record.render(compiled.fields, found)
+    root = Root(a.root)
+    root.mkdir(cache.DIR, 0o700)
+    root.write(cache.PLAN, planfile.dump(reader, compiled.plan, found, text), mode=0o600)
+    sys.stderr.write(f"ccgen prime: {cache.PLAN} written ({len(compiled.plan)} entries)\n")
+    return EXIT_ERRORS if diags.has_errors() else EXIT_OK
+
+
 USAGE = """usage: ccgen --print [--root DIR] [--oem FILE] [USERDATA ...]
        ccgen validate [--strict] [--format text|json] [--root IMAGE] [FILE...]
        ccgen schema [--format json|markdown]
        ccgen apply [--root DIR] [--only STEP] [--force] (--boot | USERDATA ...)
        ccgen fetch PROVIDER [--endpoint URL | --source DIR] [--cache-dir DIR] [--deadline S] [--reload]
+       ccgen status [--wait [--timeout S]] [--format text|json] [--root DIR]
+       ccgen prime --root DIR [--cmdline TEXT] [--virtualization V] [--generator PATH]
        ccgen generator NORMAL-DIR [EARLY-DIR LATE-DIR]
        ccgen --version
 """
@@ -263,6 +321,10 @@ def main(argv: list[str] | None = None) -> int:
             from ccgen.providers import fetch
 
             return fetch.main(rest)
+        if command == "status":
+            return cmd_status(rest)
+        if command == "prime":
+            return cmd_prime(rest)
         if command == "check-inputs":
             return cmd_check_inputs(rest)
         if command == "generator":

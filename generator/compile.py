@@ -40,14 +40,23 @@ def merged(found: list[model.CloudConfig]) -> model.CloudConfig | None:
     return model.merge(found, ORDER) if found else None
 
 
-def ccgen_path(reader: Reader, argv0: str) -> str:
+def ccgen_path(reader: Reader) -> str:
     """The ccgen command installed beside the running script (generator or CLI)."""
-    candidate = os.path.join(os.path.dirname(os.path.realpath(argv0)), "ccgen")
+    candidate = os.path.join(reader.script_dir(), "ccgen")
     return candidate if reader.executable(candidate) else names.CCGEN
 
 
-def substitution_values(reader: Reader, meta: cache.Metadata) -> dict[str, str]:
-    return subst.known_values(meta, cache.parse_env(reader.text("/etc/environment")))
+def substitution_values(reader: Reader, meta: cache.Metadata, found: list[Input]) -> dict[str, str]:
+    """$public_ipv4 & co.: the metadata's values, and /etc/environment's for the ones it
+    lacks.  Read only when a config uses a variable, so that a config without one does not
+    depend on /etc/environment (which ccgen apply itself changes)."""
+    if not any(b"$" in i.data for i in found):
+        return {}
+    values = subst.known_values(meta, {})
+    missing = tuple(subst.VARIABLES[var][1] for var, value in values.items() if not value)
+    if not missing:
+        return values
+    return subst.known_values(meta, reader.env_values("/etc/environment", missing))
 
 
 def inputs_digest(found: list[Input]) -> str:
@@ -83,45 +92,88 @@ def inputs_may_appear_late(reader: Reader, installed: InstalledUnits) -> bool:
     return any(installed.find(mount_unit(p)) is not None for p in sorted(prefixes))
 
 
+class Compiled:
+    """A compile's plan, and what the generator records about it for `ccgen status`."""
+
+    __slots__ = ("fields", "plan")
+
+    def __init__(self, plan: Plan, fields: list[tuple[str, str]]) -> None:
+        self.plan = plan
+        self.fields = fields
+
+
+def apply_stamp(reader: Reader, found: list[Input], meta: cache.Metadata) -> str:
+    """Names what ccgen-apply acts on: every input, the cache's metadata and keys, and the
+    substitution values in use.  Apply leaves a file of this name when it succeeded, and
+    its unit is skipped while that file exists (docs/apply.md)."""
+    from . import __version__
+    from .digest import hexdigest
+
+    parts = [__version__.encode(), meta.to_env().encode()]
+    for inp in found:
+        parts += [inp.path.encode(), inp.data]
+    try:
+        parts.append(reader.read(cache.SSH_KEYS) or b"")
+    except OSError as e:
+        parts.append(f"error {e.errno}".encode())
+    values = substitution_values(reader, meta, found)
+    parts += [f"{k}={v}".encode() for k, v in sorted(values.items())]
+    return hexdigest(*parts)[:32]
+
+
 def compile_root(
     reader: Reader,
     found: list[Input],
     meta: cache.Metadata,
     kernel: dict[str, str],
     diags: Diagnostics,
-    argv0: str,
-) -> Plan:
+) -> Compiled:
     """What the generator writes for `found` on the system (or image) under the reader's root."""
+    import zlib
+
     from ccgen.providers import registry
 
+    from . import __version__
+
     installed = InstalledUnits(reader)
-    parsed = configs(found, diags, substitution_values(reader, meta))
+    parsed = configs(found, diags, substitution_values(reader, meta, found))
     config = merged(parsed)
     oem = next((c for c in parsed if c.paths == (inputs.OEM_PATH,)), None)
     oem_settings = oem.section("oem") if oem is not None else None
     oem_id = oem_settings.value("id") if oem_settings is not None else ""
-    chosen = registry.choose(kernel, oem_id, reader.env("SYSTEMD_VIRTUALIZATION"))
+    chosen = registry.choose(reader, kernel, oem_id)
     errors: dict[str, list[Diagnostic]] = {}
     for d in diags.sorted():
         if d.severity == Severity.ERROR and d.span.file in {i.path for i in found}:
             errors.setdefault(d.span.file, []).append(d)
+    stamp = f"{cache.APPLIED}/stamp-{apply_stamp(reader, found, meta)}"
     settings = render.Settings(
         installed,
-        ccgen=ccgen_path(reader, argv0),
+        ccgen=ccgen_path(reader),
         instance=meta.instance_id,
         fetch=[(p, kernel.get(f"ccgen.{p.name}.endpoint") or None) for p in chosen],
         blocking_fetch=not meta.known,
         inputs_digest=inputs_digest(found) if inputs_may_appear_late(reader, installed) else None,
+        apply_conditions=[f"|!{stamp}", f"|{names.NORMAL_DIR}/{names.PLAN_CANDIDATE}"],
         errors=errors,
     )
-    return render.render(config, settings, diags)
+    plan = render.render(config, settings, diags)
+    fields = [
+        ("version", __version__),
+        ("instance", meta.instance_id),
+        ("cache", meta.state or cache.UNKNOWN),
+    ]
+    fields += [("input", f"{i.path}\t{len(i.data)}\t{zlib.crc32(i.data):08x}") for i in found]
+    fields += [("provider", p.name) for p in chosen]
+    fields.append(("stamp", stamp))
+    return Compiled(plan, fields)
 
 
-def compile_boot(reader: Reader, diags: Diagnostics, argv0: str) -> Plan:
+def compile_boot(reader: Reader, diags: Diagnostics) -> Compiled:
     """The generator's compile: its inputs, as found under the reader's root."""
     kernel = inputs.kernel_options(reader)
     found, meta = inputs.boot_inputs(reader, diags)
-    return compile_root(reader, found, meta, kernel, diags, argv0)
+    return compile_root(reader, found, meta, kernel, diags)
 
 
 def compile_inputs(found: list[Input], diags: Diagnostics, values: dict[str, str] | None = None) -> Plan:

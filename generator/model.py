@@ -343,6 +343,16 @@ class CloudConfig(_Frozen):
     def section(self, name: str) -> Settings | None:
         return self.sections.get(name)
 
+    @property
+    def per_boot(self) -> bool:
+        """Whether ccgen-apply has work at every boot: files in /run or /tmp, which start
+        empty, flannel's options (in /run) or networkd files (installed in /run)."""
+        return (
+            any(f.path.value.startswith(("/run/", "/tmp/")) for f in self.write_files)
+            or "flannel" in self.sections
+            or any(u.name.rpartition(".")[2] in ("network", "netdev", "link") for u in self.units)
+        )
+
 
 def merge_units(units: list[Unit]) -> dict[str, Unit]:
     """Later definitions override earlier ones field by field."""

@@ -95,6 +95,9 @@ class _Renderer:
 
     # Lookups
 
+    def plan_has(self, prefix: str) -> bool:
+        return any(e.path.startswith(prefix) for e in self.plan.entries())
+
     def generated(self, name: str) -> bool:
         unit = self.units.get(name)
         return unit is not None and unit.content is not None and not unit.masked
@@ -255,7 +258,10 @@ class _Renderer:
         """ccgen.target, ccgen-apply.service and, when needed, the deferred start."""
         self.add(File(names.TARGET, internal.target(self.conflicts)), None)
         self.add(Link(f"multi-user.target.wants/{names.TARGET}", f"../{names.TARGET}"), None)
-        self.add(File(names.APPLY, internal.apply(self.s.ccgen, self.s.apply_conditions)), None)
+        # Work to do at every boot (files in /run, held-back drop-ins) means no skipping.
+        per_boot = self.config.per_boot or self.plan_has(names.RUNTIME_DROPINS + "/")
+        conditions = [] if per_boot else self.s.apply_conditions
+        self.add(File(names.APPLY, internal.apply(self.s.ccgen, conditions)), None)
         self.add(Link(f"multi-user.target.wants/{names.APPLY}", f"../{names.APPLY}"), None)
         if self.deferred:
             self.add(File(names.DEFERRED_TARGET, internal.deferred_target()), None)

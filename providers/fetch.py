@@ -78,14 +78,16 @@ def _from_device(p: Provider, a: argparse.Namespace) -> int:
     return os.spawnvp(os.P_WAIT, "unshare", device.mount_command(found, argv))
 
 
-def _fetch(p: Provider, a: argparse.Namespace) -> Result | int:
-    """The provider's result, or an exit status when there is nothing to store."""
+def _fetch(p: Provider, a: argparse.Namespace) -> Result | tuple[int, str, str]:
+    """The provider's result, or (exit status, result, detail) when there is nothing to store."""
     if p.network and a.endpoint is None and os.environ.get("CCGEN_FORBID_DEFAULT_ENDPOINT") == "1":
         # The test suite sets this: a test that forgot its own server fails, sending nothing.
-        _say("refusing the platform's real metadata address (CCGEN_FORBID_DEFAULT_ENDPOINT=1)")
-        return 2
+        message = "refusing the platform's real metadata address (CCGEN_FORBID_DEFAULT_ENDPOINT=1)"
+        _say(message)
+        return 2, "failed", message
     if p.labels and a.source is None:
-        return _from_device(p, a)
+        status = _from_device(p, a)
+        return status, "device", f"ran with its device mounted (exit {status})"
     from ccgen.inputs import Reader, kernel_options
 
     root = os.environ.get("CCGEN_ROOT") or "/"
@@ -100,21 +102,44 @@ def _fetch(p: Provider, a: argparse.Namespace) -> Result | int:
         return p.fetch(req)
     except Unavailable as e:
         _say(f"{e}; the cache is kept")
-        return 0
+        return 0, "unavailable", str(e)
     except FetchError as e:
         _say(f"failed: {e}; the cache is kept")
-        return 1
+        return 1, "failed", str(e)
+
+
+def record(run_dir: str, provider: str, result: str, detail: str) -> None:
+    """What this fetch did, for `ccgen status` (/run/ccgen/fetch.json)."""
+    import json
+    import time
+
+    body = {"provider": provider, "result": result, "detail": detail, "time": int(time.time())}
+    try:
+        os.makedirs(run_dir, mode=0o755, exist_ok=True)
+        tmp = os.path.join(run_dir, f".fetch.json.{os.getpid()}")
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(body, f)
+        os.replace(tmp, os.path.join(run_dir, "fetch.json"))
+    except OSError as e:
+        _say(f"cannot record the fetch in {run_dir}: {e.strerror or e}")
 
 
 def main(argv: list[str]) -> int:
     a = parser().parse_args(argv)
     p = registry.providers()[a.provider]
+    status, result, detail = _run(p, a)
+    if result != "device":  # the mounted run records itself
+        record(a.run_dir, p.name, result, detail)
+    return status
+
+
+def _run(p: Provider, a: argparse.Namespace) -> tuple[int, str, str]:
     other = _answered_already(a.run_dir, p.name)
     if other is not None:
         _say(f"{other} already answered in this boot; nothing to do")
-        return 0
+        return 0, "skipped", f"{other} already answered in this boot"
     got = _fetch(p, a)
-    if isinstance(got, int):
+    if isinstance(got, tuple):
         return got
     for note in got.notes:
         _say(note)
@@ -132,17 +157,18 @@ def main(argv: list[str]) -> int:
             changed = store.store(a.cache_dir, snap)
     except FetchError as e:
         _say(f"{e}; nothing stored")
-        return 1
+        return 1, "failed", str(e)
     except OSError as e:
         _say(f"cannot store the cache in {a.cache_dir}: {e.strerror or e}")
-        return 1
+        return 1, "failed", f"cannot store the cache: {e.strerror or e}"
     _mark_answered(a.run_dir, p.name)
     if not changed:
         _say(f"{p.name}: unchanged (user-data {state})")
-        return 0
+        return 0, "unchanged", f"user-data {state}"
     _say(f"{p.name}: stored (user-data {state}, {len(snap.keys)} key(s))")
     if not a.reload:
-        return 0
+        return 0, "stored", f"user-data {state}, {len(snap.keys)} key(s)"
     from ccgen import reload
 
-    return reload.reload_and_start()
+    status = reload.reload_and_start()
+    return status, "stored", f"user-data {state}, {len(snap.keys)} key(s); reloaded"

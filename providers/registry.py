@@ -8,28 +8,33 @@ from __future__ import annotations
 
 import os
 
+from ccgen.inputs import Reader, facts
+
 from .base import Provider
 
 SOURCES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sources")
 _loaded: dict[str, Provider] | None = None
 
 
-def _enabled() -> frozenset[str] | None:
-    """The providers this installation was built with (meson's providers option); None: all."""
-    try:
-        from ccgen import _build  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    chosen = frozenset(_build.PROVIDERS)
-    return None if not chosen or "all" in chosen else chosen
+def _allowed(chosen: str) -> frozenset[str] | None:
+    names = frozenset(chosen.split())
+    return None if not names or "all" in names else names
 
 
-def providers() -> dict[str, Provider]:
+def providers(reader: Reader | None = None) -> dict[str, Provider]:
+    """Every provider this installation has; with a reader, what decided it is recorded
+    (the plan's fingerprint: a provider added or removed forces a full compile)."""
     global _loaded
+    if reader is not None:
+        listing = reader.host_listing(SOURCES)
+        chosen = reader.fact("providers", facts()["providers"])
     if _loaded is None:
+        if reader is None:
+            listing = frozenset(os.listdir(SOURCES))
+            chosen = facts()["providers"]
         found: dict[str, Provider] = {}
-        allowed = _enabled()
-        for entry in sorted(os.listdir(SOURCES)):
+        allowed = _allowed(chosen)
+        for entry in sorted(listing):
             stem, ext = os.path.splitext(entry)
             if ext != ".py" or stem.startswith("_") or (allowed is not None and stem not in allowed):
                 continue
@@ -47,12 +52,12 @@ def by_oem_id(oem_id: str) -> list[Provider]:
     return sorted((p for p in providers().values() if wanted in p.oem_ids), key=lambda p: (p.order, p.name))
 
 
-def choose(kernel: dict[str, str], oem_id: str, virtualization: str) -> list[Provider]:
+def choose(reader: Reader, kernel: dict[str, str], oem_id: str) -> list[Provider]:
     """Providers to run, in order: `ccgen.provider=`, else the OEM id from the kernel command
     line or the OEM config, plus any provider the command line itself asks for."""
-    if virtualization.startswith("container"):
+    if reader.env("SYSTEMD_VIRTUALIZATION").startswith("container"):
         return []
-    all_ = providers()
+    all_ = providers(reader)
     explicit = kernel.get("ccgen.provider")
     if explicit is not None:
         name = explicit.lower()

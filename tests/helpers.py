@@ -42,11 +42,14 @@ def example_root(root: Path) -> Path:
     )
 
 
-def tree(outdir: Path) -> dict[str, str]:
-    """Every entry below outdir: file text, or '-> target' for a symlink."""
+def tree(outdir: Path, *, own: bool = False) -> dict[str, str]:
+    """Every entry below outdir: file text, or '-> target' for a symlink.  ccgen's own
+    bookkeeping beside the units (.ccgen-plan, .ccgen-status) only with `own`."""
     out: dict[str, str] = {}
     for p in sorted(outdir.rglob("*")):
         rel = str(p.relative_to(outdir))
+        if not own and rel.startswith((".ccgen-plan", ".ccgen-status")):
+            continue
         if p.is_symlink():
             out[rel] = "-> " + str(p.readlink())
         elif p.is_file():

@@ -131,7 +131,13 @@ def test_initrd_and_kernel_switch(tmp_path: Path, env: dict[str, str]) -> None:
     out = tmp_path / "out"
     out.mkdir()
     proc = run_generator([str(out)], {"CCGEN_ROOT": str(root), **env})
-    assert proc.returncode == 0 and list(out.iterdir()) == []
+    written = sorted(p.name for p in out.iterdir())
+    if env:
+        assert proc.returncode == 0 and written == []  # the initrd: not even a record
+    else:
+        # Switched off: no unit, only the record that `ccgen status` reads.
+        assert proc.returncode == 0 and written == [".ccgen-status"]
+        assert (out / ".ccgen-status").read_text().startswith("mode=disabled\n")
 
 
 def test_output_is_byte_identical_across_runs_and_roots(tmp_path: Path) -> None:
@@ -154,7 +160,8 @@ def test_no_temporary_files_left_and_modes(tmp_path: Path) -> None:
     for p in out.rglob("*"):
         assert not p.name.startswith(".#"), p
         if p.is_file() and not p.is_symlink():
-            assert p.stat().st_mode & 0o777 == 0o644
+            # The plan holds the user's config, secrets included: root only.
+            assert p.stat().st_mode & 0o777 == (0o600 if p.name == ".ccgen-plan" else 0o644), p
 
 
 def test_usage_error(tmp_path: Path) -> None:

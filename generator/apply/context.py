@@ -28,6 +28,7 @@ class Context:
     config: CloudConfig  # the OEM and user configs, merged
     messages: list[str] = field(default_factory=list)
     written: list[str] = field(default_factory=list)  # every path a step changed
+    results: dict[str, str] = field(default_factory=dict)  # step -> ok / failed
 
     def say(self, message: str) -> None:
         # Config text in messages is escaped, so one message is one line.

@@ -41,7 +41,7 @@ def make_context(
 ) -> Context:
     reader = Reader(root_path)
     root = Root(root_path)
-    parsed = compile.configs(found, diags, compile.substitution_values(reader, meta))
+    parsed = compile.configs(found, diags, compile.substitution_values(reader, meta, found))
     config = compile.merged(parsed) or model.CloudConfig(())
     foreign = not cache.belongs_here(reader, cache.metadata(reader))
     keys_file = "" if foreign else reader.text(cache.SSH_KEYS, 1024 * 1024)
@@ -88,12 +88,15 @@ def run(ctx: Context, only: str | None = None) -> int:
             continue
         try:
             step(ctx)
+            ctx.results[name] = "ok"
         except StepError as e:
             ctx.say(f"{name}: error: {e}")
             failed.append(name)
         except OSError as e:
             ctx.say(f"{name}: error: {e.strerror or e}")
             failed.append(name)
+        if name in failed:
+            ctx.results[name] = "failed"
     failed += settle(ctx)
     if failed:
         ctx.say(f"ccgen apply: failed steps: {', '.join(failed)}")

@@ -9,16 +9,15 @@ item is applied again; a deleted file whose entry is unchanged stays deleted.
 
 from __future__ import annotations
 
-import hashlib
-
 from .. import cache
+from ..digest import sha256
 from .fs import Root
 
 MANAGED_KEYS = f"{cache.APPLIED}/keys-users"
 
 
 def digest(*parts: object) -> str:
-    h = hashlib.sha256()
+    h = sha256()
     for p in parts:
         h.update(p if isinstance(p, bytes) else repr(p).encode())
         h.update(b"\0")

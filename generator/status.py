@@ -1,0 +1,172 @@
+"""ccgen status: what ccgen did at this boot, in one word and in detail.
+
+It reads what the units leave behind: the generator's record in its output
+directory (`.ccgen-status`), the fetch's and apply's records under /run/ccgen
+(apply's last one also under /var/lib/ccgen/applied), and the cache's metadata;
+on a live system, systemd's job queue says whether anything is still running.
+With --root it reads an image's tree and never asks systemd.
+
+The word: disabled, running, done, degraded (warnings, or a failed step or
+fetch), error (the config has errors, or the generator did not run).
+Exit status: 0 done, running or disabled; 1 error; 2 degraded (and bad usage);
+3 still running when --wait timed out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from typing import Any
+
+from . import cache, names, record
+from .diag import Severity
+from .inputs import Reader, host_path
+
+EXIT = {"done": 0, "running": 0, "disabled": 0, "error": 1, "degraded": 2}
+EXIT_TIMEOUT = 3
+WAIT_DEFAULT = 300.0
+
+
+def _json(root: str, path: str) -> dict[str, Any] | None:
+    try:
+        with open(host_path(root, path), encoding="utf-8") as f:
+            value = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _generated_units(root: str) -> set[str]:
+    """ccgen's own units and every unit it starts, from the generator's directory."""
+    out: set[str] = set()
+    base = host_path(root, names.NORMAL_DIR)
+    try:
+        entries = os.listdir(base)
+    except OSError:
+        return out
+    out |= {e for e in entries if names.is_reserved(e)}
+    for target in (names.TARGET, names.DEFERRED_TARGET):
+        try:
+            out |= set(os.listdir(os.path.join(base, f"{target}.wants")))
+        except OSError:
+            pass
+    return out
+
+
+def queued(units: set[str]) -> list[str]:
+    """The units among `units` that have a job queued or running."""
+    try:
+        proc = subprocess.run(
+            ["systemctl", "list-jobs", "--no-legend", "--plain"], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    busy = []
+    for line in proc.stdout.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[1] in units:
+            busy.append(words[1])
+    return busy
+
+
+def collect(root: str, live: bool) -> dict[str, Any]:
+    reader = Reader(root)
+    gen_text = reader.text(f"{names.NORMAL_DIR}/{record.NAME}")
+    fields, diagnostics = record.parse(gen_text)
+    meta = cache.metadata(reader)
+    fetch = _json(root, f"{names.RUN_DIR}/fetch.json")
+    apply_run = _json(root, f"{names.RUN_DIR}/apply.json") or _json(root, f"{cache.APPLIED}/last.json")
+    busy = queued(_generated_units(root)) if live else []
+    state = {
+        "generator": {
+            "ran": bool(gen_text),
+            "mode": (fields.get("mode") or [""])[0],
+            "version": (fields.get("version") or [""])[0],
+            "inputs": [dict(zip(("path", "bytes", "crc32"), i.split("\t"))) for i in fields.get("input", [])],
+            "providers": fields.get("provider", []),
+        },
+        "cache": {
+            "state": meta.state or cache.UNKNOWN,
+            "provider": meta.provider,
+            "instance_id": meta.instance_id,
+        },
+        "fetch": fetch,
+        "apply": apply_run,
+        "diagnostics": [d.as_json() for d in diagnostics],
+        "running": busy,
+    }
+    state["status"] = word(state, diagnostics)
+    return state
+
+
+def word(state: dict[str, Any], diagnostics: list[Any]) -> str:
+    gen = state["generator"]
+    if gen["mode"] == "disabled":
+        return "disabled"
+    if state["running"]:
+        return "running"
+    if not gen["ran"] or any(d.severity == Severity.ERROR for d in diagnostics):
+        return "error"
+    fetch, applied = state["fetch"], state["apply"]
+    if fetch is not None and fetch.get("result") == "failed" and state["cache"]["state"] == cache.UNKNOWN:
+        return "error"
+    if any(d.severity == Severity.WARNING for d in diagnostics):
+        return "degraded"
+    if applied is not None and applied.get("status", 0) != 0:
+        return "degraded"
+    if fetch is not None and fetch.get("result") == "failed":
+        return "degraded"
+    return "done"
+
+
+def text(state: dict[str, Any]) -> str:
+    gen = state["generator"]
+    lines = [f"status: {state['status']}"]
+    if gen["ran"]:
+        lines.append(f"generator: {gen['mode']} compile, ccgen {gen['version']}")
+        for i in gen["inputs"]:
+            lines.append(f"  input {i.get('path')} ({i.get('bytes')} bytes, crc32 {i.get('crc32')})")
+        if gen["providers"]:
+            lines.append(f"  fetch units: {', '.join(gen['providers'])}")
+    else:
+        lines.append("generator: no record (it has not run on this system)")
+    c = state["cache"]
+    lines.append(
+        f"cache: user-data {c['state']}, provider {c['provider'] or '-'}, instance {c['instance_id'] or '-'}"
+    )
+    f = state["fetch"]
+    if f is not None:
+        lines.append(f"fetch: {f.get('provider')}: {f.get('result')} {f.get('detail', '')}".rstrip())
+    a = state["apply"]
+    if a is not None:
+        steps = ", ".join(f"{k} {v}" for k, v in sorted(a.get("steps", {}).items()))
+        lines.append(f"apply: exit {a.get('status')}; {steps}")
+    for d in state["diagnostics"]:
+        lines.append(
+            f"  {d['file']}:{d['line']}:{d['column']}: {d['severity']}: {d['message']} [{d['code']}]"
+        )
+    if state["running"]:
+        lines.append(f"running: {', '.join(sorted(state['running']))}")
+    return "\n".join(lines) + "\n"
+
+
+def main(root: str, fmt: str, wait: bool, timeout: float) -> int:
+    import sys
+
+    live = os.path.realpath(root) == "/"
+    deadline = time.monotonic() + timeout
+    state = collect(root, live)
+    while wait and live and state["status"] == "running":
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.25)
+        state = collect(root, live)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(state, indent=2, sort_keys=True) + "\n")
+    else:
+        sys.stdout.write(text(state))
+    if wait and state["status"] == "running":
+        return EXIT_TIMEOUT
+    return EXIT[state["status"]]

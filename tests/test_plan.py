@@ -1,0 +1,278 @@
+"""The precompiled plan: replayed only when nothing it was made from changed, and then the
+output is byte for byte the full compile's.
+
+Every read a compile makes is fingerprinted (generator/inputs.py's Reader); a read that
+went around the Reader would make a stale plan replayable, so one test makes every other
+way of reading fail while a compile runs.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ccgen import boot, cache, inputs, names, planfile, record
+from ccgen.diag import Diagnostics
+
+from . import helpers
+
+UNIT = "[Unit]\nDescription=u\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n"
+units = st.lists(
+    st.fixed_dictionaries(
+        {
+            "name": st.sampled_from(
+                ["a.service", "b.service", "t@.service", "t@x.service", "m.mount", "ccgen-x.service"]
+            ),
+            "command": st.sampled_from(["start", "stop", "restart"]),
+            "enable": st.booleans(),
+            "content": st.sampled_from([UNIT, "[Mount]\nWhat=/dev/vdb\nWhere=/m\n", ""]),
+        }
+    ),
+    max_size=4,
+)
+configs = st.fixed_dictionaries(
+    {
+        "hostname": st.sampled_from(["h1", "bad_name", "web.example.com"]),
+        "coreos": st.fixed_dictionaries(
+            {"units": units, "etcd2": st.fixed_dictionaries({"name": st.sampled_from(["%H", "n1", "100%"])})}
+        ),
+        "write_files": st.lists(
+            st.fixed_dictionaries({"path": st.sampled_from(["/etc/a", "/run/b", "/usr/c"])}), max_size=2
+        ),
+    }
+)
+
+
+def make_root(root: Path, config: dict[str, Any]) -> Path:
+    user = "#cloud-config\n" + yaml.safe_dump(config)
+    return helpers.make_root(
+        root,
+        {
+            # The OEM enables an installed unit, so its file is one of the compile's inputs, and
+            # uses a variable the metadata lacks, so /etc/environment is one too.
+            "/usr/share/oem/cloud-config.yml": (
+                "#cloud-config\ncoreos:\n  oem: {id: ec2}\n  units: [{name: vendor.service, enable: true}]\n"
+                "write_files: [{path: /etc/v6, content: $public_ipv6}]\n"
+            ),
+            cache.USER_DATA: user,
+            cache.METADATA: "INSTANCE_ID=i-1\nSTATE=present\nLOCAL_IPV4=10.0.0.1\n",
+            "/proc/cmdline": "root=/dev/vda quiet\n",
+            "/etc/environment": "COREOS_PUBLIC_IPV4=203.0.113.1\n",
+            "/lib/systemd/system/vendor.service": UNIT,
+        },
+    )
+
+
+ENV = {"SYSTEMD_VIRTUALIZATION": "vm:kvm"}
+
+
+def run(root: Path, out: Path) -> tuple[str, dict[str, str]]:
+    """The generator's mode and everything it wrote (bookkeeping included, record without its mode)."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir()
+    outcome = boot.generate(str(out), str(root), Diagnostics(), environ=dict(ENV))
+    tree = helpers.tree(out)
+    rec = (out / record.NAME).read_text().split("\n", 1)[1]
+    return outcome.mode, {**tree, record.NAME: rec}
+
+
+def keep(out: Path, root: Path) -> None:
+    """What ccgen-apply does with the generator's plan."""
+    dest = root / cache.PLAN.lstrip("/")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(out / names.PLAN_CANDIDATE, dest)
+
+
+def perturbations(root: Path) -> list[tuple[str, Any]]:
+    """One change to each kind of input the fingerprint covers."""
+    return [
+        (
+            "user-data",
+            lambda: (root / cache.USER_DATA.lstrip("/")).write_text("#cloud-config\nhostname: other\n"),
+        ),
+        ("oem", lambda: (root / "usr/share/oem/cloud-config.yml").write_text("#cloud-config\n")),
+        (
+            "metadata",
+            lambda: (root / cache.METADATA.lstrip("/")).write_text("INSTANCE_ID=i-2\nSTATE=present\n"),
+        ),
+        ("cmdline", lambda: (root / "proc/cmdline").write_text("root=/dev/vda ccgen.provider=none\n")),
+        ("environment", lambda: (root / "etc/environment").write_text("COREOS_PUBLIC_IPV4=203.0.113.9\n")),
+        ("ssh-keys", lambda: helpers.make_root(root, {cache.SSH_KEYS: "ssh-ed25519 AAAAnew\n"})),
+        ("a unit installed", lambda: helpers.make_root(root, {"/etc/systemd/system/new.service": UNIT})),
+        (
+            "an installed unit changed",
+            lambda: (root / "lib/systemd/system/vendor.service").write_text(UNIT + "\n"),
+        ),
+        ("fstab", lambda: helpers.make_root(root, {"/etc/fstab": "/dev/vdb /var ext4 rw 0 2\n"})),
+        ("virtualization", lambda: ENV.update(SYSTEMD_VIRTUALIZATION="container:docker")),
+    ]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(configs, st.integers(0, 9))
+def test_replay_equals_the_full_compile_and_any_change_forces_one(config: dict[str, Any], which: int) -> None:
+    import tempfile
+
+    ENV.clear()
+    ENV.update(SYSTEMD_VIRTUALIZATION="vm:kvm")
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        root = make_root(base / "root", config)
+        mode, full = run(root, base / "out")
+        assert mode == "full"
+        keep(base / "out", root)
+        mode, replayed = run(root, base / "out")
+        assert mode == "replayed"
+        assert replayed == full
+        # Change one input: the plan must not be replayed, and the output is a fresh compile's.
+        name, change = perturbations(root)[which]
+        change()
+        mode, after = run(root, base / "out")
+        assert mode == "full", f"a plan was replayed after a change to {name}"
+        (root / cache.PLAN.lstrip("/")).unlink(missing_ok=True)
+        mode, fresh = run(root, base / "out")
+        assert mode == "full" and after == fresh, name
+    ENV.update(SYSTEMD_VIRTUALIZATION="vm:kvm")
+
+
+def test_every_read_goes_through_the_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A compile that read anything around the Reader would escape the fingerprint."""
+    from ccgen import compile as pipeline
+    from ccgen.providers import registry
+
+    root = make_root(
+        tmp_path / "root", {"coreos": {"units": [{"name": "a.service", "command": "start", "content": UNIT}]}}
+    )
+    # Imported once before: module imports are not inputs (and the backends are equal).
+    registry.providers()
+    from ccgen import ext, render  # noqa: F401
+
+    yaml.SafeLoader("")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"a read outside the Reader: {args!r}")
+
+    class Environ(dict[str, str]):
+        def __getitem__(self, key: str) -> str:
+            raise AssertionError(f"the environment read outside the Reader: {key}")
+
+        def get(self, key: str, default: Any = None) -> Any:
+            raise AssertionError(f"the environment read outside the Reader: {key}")
+
+    reader = inputs.Reader(str(root), dict(ENV), argv0="/usr/lib/systemd/system-generators/ccgen-generator")
+    for target, name in (
+        (os, "open"),
+        (os, "listdir"),
+        (os, "stat"),
+        (os, "lstat"),
+        (os, "scandir"),
+        (os, "access"),
+        (os.path, "exists"),
+        (os.path, "isfile"),
+        (os.path, "isdir"),
+        (os.path, "realpath"),
+        (builtins, "open"),
+    ):
+        monkeypatch.setattr(target, name, refuse)
+    monkeypatch.setattr(os, "environ", Environ())
+    diags = Diagnostics()
+    try:
+        compiled = pipeline.compile_boot(reader, diags)
+    finally:
+        monkeypatch.undo()
+    assert "a.service" in compiled.plan and not diags.has_errors(), [d.format() for d in diags.sorted()]
+
+
+def test_a_plan_from_another_version_or_damaged_is_ignored(tmp_path: Path) -> None:
+    root = make_root(tmp_path / "root", {"hostname": "h"})
+    out = tmp_path / "out"
+    assert run(root, out)[0] == "full"
+    keep(out, root)
+    plan = root / cache.PLAN.lstrip("/")
+    good = plan.read_bytes()
+    for bad in (good.replace(b"0.1.0", b"9.9.9", 1), good[:-20], b"not a plan", good[:11] + b"\x00" * 30):
+        plan.write_bytes(bad)
+        assert run(root, out)[0] == "full"
+    plan.write_bytes(good)
+    assert run(root, out)[0] == "replayed"
+    # ccgen.plan=0 on the kernel command line forces a full compile.
+    (root / "proc/cmdline").write_text("root=/dev/vda ccgen.plan=0\n")
+    assert run(root, out)[0] == "full"
+
+
+def test_planfile_round_trip() -> None:
+    assert planfile.load(b"") is None and planfile.load(planfile.MAGIC + b"junk") is None
+
+
+def test_prime_makes_the_first_boot_replay(tmp_path: Path) -> None:
+    import subprocess
+
+    root = make_root(tmp_path / "root", {"hostname": "primed"})
+    gen = root / "usr/lib/systemd/system-generators/ccgen-generator"
+    gen.parent.mkdir(parents=True)
+    gen.write_text("#!/bin/sh\n")
+    proc = subprocess.run(
+        [str(helpers.installed_script("ccgen")), "prime", "--root", str(root),
+         "--cmdline", "root=/dev/vda quiet", "--virtualization", "vm:kvm",
+         "--generator", "/usr/lib/systemd/system-generators/ccgen-generator"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "out"
+    out.mkdir()
+    # The booted image: the generator runs from its installed path, under the image's root.
+    outcome = boot.generate(
+        str(out),
+        str(root),
+        Diagnostics(),
+        environ={"SYSTEMD_VIRTUALIZATION": "vm:kvm"},
+        argv0="/usr/lib/systemd/system-generators/ccgen-generator",
+    )
+    assert outcome.mode == "replayed"
+    assert (out / "ccgen-apply.service").exists()
+
+
+def test_apply_keeps_the_plan_and_leaves_its_stamp(tmp_path: Path) -> None:
+    import subprocess
+
+    root = make_root(tmp_path / "root", {"write_files": [{"path": "/etc/x", "content": "y"}]})
+    out = root / names.NORMAL_DIR.lstrip("/")
+    out.mkdir(parents=True)
+    assert boot.generate(str(out), str(root), Diagnostics(), environ=dict(ENV)).mode == "full"
+    unit = (out / names.APPLY).read_text()
+    stamp = next(ln.split("=|!", 1)[1] for ln in unit.splitlines() if ln.startswith("ConditionPathExists=|!"))
+    assert f"ConditionPathExists=|{names.NORMAL_DIR}/{names.PLAN_CANDIDATE}" in unit
+    proc = subprocess.run(
+        [str(helpers.installed_script("ccgen")), "apply", "--root", str(root), "--boot"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (root / stamp.lstrip("/")).exists(), "apply left no stamp"
+    assert (root / cache.PLAN.lstrip("/")).read_bytes() == (out / names.PLAN_CANDIDATE).read_bytes()
+    assert len(list((root / cache.APPLIED.lstrip("/")).glob("stamp-*"))) == 1
+    # The next boot replays the plan, and ccgen-apply is skipped by its condition: no process.
+    shutil.rmtree(out)
+    out.mkdir()
+    assert boot.generate(str(out), str(root), Diagnostics(), environ=dict(ENV)).mode == "replayed"
+    assert not (out / names.PLAN_CANDIDATE).exists()
+    assert stamp in (out / names.APPLY).read_text()
+
+
+def test_files_in_run_mean_apply_runs_at_every_boot(tmp_path: Path) -> None:
+    root = make_root(tmp_path / "root", {"write_files": [{"path": "/run/x", "content": "y"}]})
+    out = tmp_path / "out"
+    run(root, out)
+    assert "Condition" not in (out / names.APPLY).read_text()
