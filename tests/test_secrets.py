@@ -1,0 +1,110 @@
+"""No secret ever appears in a unit, a message, a record or a log: secrets are fed into
+every error path here, and every output is searched for them."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from . import helpers
+
+# Each in a field the key table marks secret (users[].passwd, *.etcd_password).
+SECRETS = ["S3CRET-HASH-ONE", "S3CRET-OEM-HASH", "S3CRET-FLEET-PW", "S3CRET-LOCK-PW", "S3CRET-FLANNEL-PW"]
+# A broken OEM config with a secret right where the parser stops.
+OEM = "#cloud-config\nusers: [{name: oem, passwd: S3CRET-OEM-HASH\n"
+
+CONFIG = """#cloud-config
+users:
+  - name: alice
+    passwd: "$6$S3CRET-HASH-ONE"
+  - name: bob
+    passwd: "S3CRET-HASH-ONE:with-a-colon"
+  - name: carol
+    passwd: {S3CRET-HASH-ONE: 1}
+  - name: "bad name"
+    passwd: S3CRET-HASH-ONE
+coreos:
+  fleet:
+    etcd_password: [S3CRET-FLEET-PW]
+  locksmith:
+    etcd_password: "S3CRET-LOCK-PW 100% \\\\ \\" $HOME"
+    group: web
+  flannel:
+    etcd_password: S3CRET-FLANNEL-PW
+  units:
+    - name: locksmithd.service
+      command: start
+    - name: ccgen-apply.service
+      content: S3CRET-NOT
+write_files:
+  - path: /etc/x
+    permissions: S3CRET-NOT-A-MODE
+"""
+
+
+def outputs(tmp_path: Path) -> dict[str, str]:
+    """Everything ccgen says or writes for CONFIG, other than the places secrets belong."""
+    ccgen = str(helpers.installed_script("ccgen"))
+    generator = str(helpers.installed_script("ccgen-generator"))
+    root = helpers.make_root(
+        tmp_path / "root", {"/var/lib/ccgen/user-data": CONFIG, "/usr/share/oem/cloud-config.yml": OEM}
+    )
+    out = root / "run/systemd/generator"
+    out.mkdir(parents=True)
+    kmsg = tmp_path / "kmsg"
+    kmsg.touch()
+    said: dict[str, str] = {}
+    gen = subprocess.run(
+        ["sh", "-c", f'SYSTEMD_EXEC_PID=$$ exec "{generator}" "{out}"'],
+        env={"PATH": "/usr/bin:/bin", "CCGEN_ROOT": str(root), "CCGEN_KMSG": str(kmsg)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    said["generator stderr"] = gen.stderr
+    said["kmsg"] = kmsg.read_text()
+    for p in out.rglob("*"):
+        # The plan holds the whole config on purpose, root-only (0600); everything else is
+        # world-readable.
+        if p.is_file() and p.name != ".ccgen-plan":
+            said[f"generated {p.relative_to(out)}"] = p.read_text()
+    cfg = tmp_path / "user-data"
+    cfg.write_text(CONFIG)
+    for fmt in ("text", "json"):
+        v = subprocess.run(
+            [ccgen, "validate", "--format", fmt, str(cfg)], capture_output=True, text=True, timeout=60
+        )
+        said[f"validate {fmt}"] = v.stdout + v.stderr
+    p = subprocess.run([ccgen, "--print", str(cfg)], capture_output=True, text=True, timeout=60)
+    said["print"] = p.stdout + p.stderr
+    helpers.make_root(root, {"/etc/passwd": "root:x:0:0::/root:/bin/sh\n", "/etc/group": "root:x:0:\n"})
+    a = subprocess.run(
+        [ccgen, "apply", "--root", str(root), "--boot"], capture_output=True, text=True, timeout=120
+    )
+    said["apply"] = a.stdout + a.stderr
+    for rec in ("run/ccgen/apply.json", "var/lib/ccgen/applied/last.json"):
+        if (root / rec).exists():
+            said[rec] = (root / rec).read_text()
+    for fmt in ("text", "json"):
+        s = subprocess.run(
+            [ccgen, "status", "--root", str(root), "--format", fmt],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        said[f"status {fmt}"] = s.stdout + s.stderr
+    return said
+
+
+def test_no_secret_anywhere(tmp_path: Path) -> None:
+    said = outputs(tmp_path)
+    reached = " ".join(said.values())
+    for code in ("yaml-syntax", "user-field", "type", "invalid-value", "unit-reserved"):
+        assert f"[{code}]" in reached, f"the {code} error path was not reached"
+    leaks = [(where, s) for where, text in said.items() for s in SECRETS if s in text]
+    assert not leaks, leaks
+    # Where the secrets do go: root-only files.
+    env = tmp_path / "root/var/lib/ccgen/env/locksmithd.service.env"
+    assert env.exists() and env.stat().st_mode & 0o077 == 0 and "S3CRET-LOCK-PW" in env.read_text()
+    flannel = tmp_path / "root/run/flannel/options.env"
+    assert flannel.stat().st_mode & 0o077 == 0 and "S3CRET-FLANNEL-PW" in flannel.read_text()

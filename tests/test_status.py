@@ -1,0 +1,154 @@
+"""ccgen status against state trees written here, and the failing unit an erroneous config gets."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ccgen import boot, names, record, status
+from ccgen.diag import Diagnostic, Diagnostics, Severity, Span
+
+from . import helpers, sysd
+
+CCGEN = str(helpers.installed_script("ccgen"))
+
+
+def tree(
+    root: Path, *, mode: str | None = "full", diags: list[Diagnostic] | None = None, **files: Any
+) -> Path:
+    """A state tree: the generator's record (None: the generator never ran) and the records."""
+    content: dict[str, str] = {}
+    if mode is not None:
+        rec = record.with_mode(
+            record.render([("version", "0.1.0"), ("input", "/u\t10\t00000000")], diags or []), mode
+        )
+        content[f"{names.NORMAL_DIR}/{record.NAME}"] = rec
+    for key, value in files.items():
+        path = {
+            "fetch": "/run/ccgen/fetch.json",
+            "apply": "/run/ccgen/apply.json",
+            "meta": "/var/lib/ccgen/metadata",
+        }[key]
+        content[path] = value if isinstance(value, str) else json.dumps(value)
+    return helpers.make_root(root, content)
+
+
+def run_status(root: Path, *args: str) -> tuple[int, str]:
+    proc = subprocess.run(
+        [CCGEN, "status", "--root", str(root), *args], capture_output=True, text=True, timeout=60
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.returncode, proc.stdout
+
+
+WARNING = Diagnostic(Span("/u", 3, 1), Severity.WARNING, "unknown-key", 'unrecognized key "x"')
+ERROR = Diagnostic(Span("/u", 2, 1), Severity.ERROR, "yaml-syntax", "could not find expected ':'")
+OK_APPLY = {"status": 0, "steps": {"files": "ok"}, "messages": [], "errors": []}
+
+
+@pytest.mark.parametrize(
+    ("word", "code", "state"),
+    [
+        ("done", 0, {"apply": OK_APPLY, "meta": "STATE=present\nPROVIDER=ec2\n"}),
+        ("disabled", 0, {"mode": "disabled"}),
+        ("degraded", 2, {"diags": [WARNING]}),
+        ("degraded", 2, {"apply": {**OK_APPLY, "status": 1, "steps": {"users": "failed"}}}),
+        ("degraded", 2, {"fetch": {"provider": "ec2", "result": "failed"}, "meta": "STATE=present\n"}),
+        ("error", 1, {"diags": [ERROR, WARNING]}),
+        ("error", 1, {"mode": None}),
+        ("error", 1, {"fetch": {"provider": "ec2", "result": "failed"}}),
+    ],
+)
+def test_every_word(tmp_path: Path, word: str, code: int, state: dict[str, Any]) -> None:
+    state = dict(state)
+    mode = state.pop("mode", "full")
+    diags = state.pop("diags", [])
+    root = tree(tmp_path / "root", mode=mode, diags=diags, **state)
+    rc, out = run_status(root, "--format", "json")
+    report = json.loads(out)
+    assert (report["status"], rc) == (word, code), report
+    rc, out = run_status(root)
+    assert out.startswith(f"status: {word}\n") and rc == code
+
+
+def test_json_carries_the_details(tmp_path: Path) -> None:
+    root = tree(
+        tmp_path / "root",
+        diags=[WARNING],
+        fetch={"provider": "ec2", "result": "stored", "detail": "user-data present"},
+        apply=OK_APPLY,
+        meta="STATE=present\nPROVIDER=ec2\nINSTANCE_ID=i-1\n",
+    )
+    report = json.loads(run_status(root, "--format", "json")[1])
+    assert report["generator"]["inputs"] == [{"path": "/u", "bytes": "10", "crc32": "00000000"}]
+    assert report["cache"] == {"state": "present", "provider": "ec2", "instance_id": "i-1"}
+    assert report["fetch"]["result"] == "stored" and report["apply"]["steps"] == {"files": "ok"}
+    assert report["diagnostics"][0]["code"] == "unknown-key"
+
+
+def test_running_and_wait(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--wait returns as soon as nothing ccgen started is queued, and never waits forever."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    jobs = tmp_path / "jobs"
+    jobs.write_text("")
+    (bindir / "systemctl").write_text(f'#!/bin/sh\ncat "{jobs}"\n')
+    (bindir / "systemctl").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}:{os.environ['PATH']}")
+    assert status.queued({"ccgen-apply.service"}) == []
+    jobs.write_text("12 ccgen-apply.service start running\n13 other.service start waiting\n")
+    assert status.queued({"ccgen-apply.service", "x.service"}) == ["ccgen-apply.service"]
+    state: dict[str, Any] = {
+        "generator": {"mode": "full", "ran": True},
+        "running": ["ccgen-apply.service"],
+        "fetch": None,
+        "apply": None,
+        "cache": {"state": "unknown"},
+    }
+    assert status.word(state, []) == "running"
+    # The whole command on a live system with nothing queued: returns at once.
+    jobs.write_text("")
+    start = time.monotonic()
+    proc = subprocess.run(
+        [CCGEN, "status", "--wait", "--timeout", "30"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}"},
+    )
+    assert time.monotonic() - start < 10 and "running" not in proc.stdout.splitlines()[0], proc.stdout
+
+
+def test_wait_times_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(status, "collect", lambda root, live: {"status": "running", "running": ["x"]})
+    monkeypatch.setattr(status.os.path, "realpath", lambda p: "/")
+    start = time.monotonic()
+    assert status.main("/", "json", True, 0.6) == status.EXIT_TIMEOUT
+    assert 0.5 < time.monotonic() - start < 5
+
+
+def test_errors_get_a_failing_unit(tmp_path: Path) -> None:
+    bad = b"#cloud-config\ncoreos:\n  units:\n    - name: x.service\n      content: [unclosed\n"
+    root = helpers.make_root(tmp_path / "root", {"/var/lib/ccgen/user-data": bad})
+    out = tmp_path / "out"
+    out.mkdir()
+    outcome = boot.generate(str(out), str(root), Diagnostics())
+    name = "ccgen-error-var-lib-ccgen-user\\x2ddata.service"
+    unit = (out / name).read_text()
+    assert "Description=cloud-config /var/lib/ccgen/user-data has errors" in unit
+    assert "StandardInputText=/var/lib/ccgen/user-data:6:1: error:" in unit
+    assert os.readlink(out / "multi-user.target.wants" / name) == f"../{name}"
+    assert not sysd.verify([out / name]), "the error unit must be a valid unit"
+    assert [d.code for d in outcome.diagnostics if d.severity == Severity.ERROR] == ["yaml-syntax"]
+    # Warnings alone fail nothing.
+    root2 = helpers.make_root(tmp_path / "root2", {"/var/lib/ccgen/user-data": b"#cloud-config\nbogus: 1\n"})
+    out2 = tmp_path / "out2"
+    out2.mkdir()
+    boot.generate(str(out2), str(root2), Diagnostics())
+    assert not list(out2.glob("ccgen-error-*"))
