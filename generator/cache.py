@@ -37,6 +37,18 @@ def include_name(url: str) -> str:
     return INCLUDE_PREFIX + hashlib.sha256(url.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
+def script_path(digest: str) -> str:
+    """Where ccgen apply writes a script that is not its own input, for its unit to run."""
+    return f"{SCRIPTS}/{digest}"
+
+
+def is_include_name(name: str) -> bool:
+    digits = name[len(INCLUDE_PREFIX) :]
+    return (
+        name.startswith(INCLUDE_PREFIX) and len(digits) == 32 and all(c in "0123456789abcdef" for c in digits)
+    )
+
+
 def include_path(url: str) -> str:
     return f"{DIR}/{CURRENT}/{include_name(url)}"
 

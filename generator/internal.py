@@ -129,14 +129,15 @@ def script(s: Script, ccgen: str, instance: str, after: str | None = None) -> tu
     A script that is not its own input (s.data, a MIME part) runs from where ccgen apply
     wrote it, and names the input it came from."""
     name = script_name(s)
-    words = " ".join(exec_word(w) for w in (*s.interpreter, s.path))
+    run = s.path if s.data is None else cache.script_path(s.digest)
+    words = " ".join(exec_word(w) for w in (*s.interpreter, run))
     done = f"{cache.APPLIED}/{cache.marker(instance, 'script:' + s.digest)}"
     what = s.path if s.data is None else f"from {s.span.file}, line {s.span.line}"
     text = (
         UnitText(s.span)
         .add("Unit", "Description", f"cloud-config user-data script {what}")
         .add("Unit", "SourcePath", s.span.file)
-        .add("Unit", "ConditionPathExists", s.path)
+        .add("Unit", "ConditionPathExists", run)
         .add("Unit", "ConditionPathExists", f"!{done}")
         .add("Unit", "After", names.APPLY if after is None else f"{names.APPLY} {after}")
         .add("Service", "Type", "oneshot")

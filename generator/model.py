@@ -154,9 +154,11 @@ class Script(_Frozen):
     def __init__(
         self, path: str, interpreter: tuple[str, ...], span: Span, digest: str, data: bytes | None = None
     ) -> None:
+        # path: the input it is (its unit is named after it), or for a part of one, the
+        #   file it runs from (cache.script_path)
         # digest: sha256 of the script, so that each distinct script runs once
         # data: None when the script runs where it is (path is the input itself); else its
-        #   bytes, which `ccgen apply` writes to path first (a MIME part, a gzip'd script)
+        #   bytes, which `ccgen apply` writes to cache.script_path(digest) for the unit to run
         _init(
             self,
             path=path,

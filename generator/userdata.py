@@ -152,7 +152,10 @@ class _Compiler:
         if doc.kind == source.CLOUD_CONFIG:
             return [self.cloud_config(doc.text, region)]
         if doc.kind == source.SCRIPT:
-            found = self.script(doc.data, _at(region, self.path, 1, 1), "this script")
+            # The whole input (gzip'd) keeps the unit name a plain script has; an included one
+            # is named after its digest.
+            whole = self.path if region is None else ""
+            found = self.script(doc.data, _at(region, self.path, 1, 1), "this script", whole)
             return [found] if found is not None else []
         if doc.kind == source.MIME:
             return self.multipart(doc.data, region, depth)
@@ -181,7 +184,9 @@ class _Compiler:
         values = self.values if self.values is not None and "$" in text else None
         return build.build(self.path, top, self.diags, values)
 
-    def script(self, data: bytes, span: Span, what: str) -> CloudConfig | None:
+    def script(self, data: bytes, span: Span, what: str, path: str = "") -> CloudConfig | None:
+        """A script that runs from where ccgen apply writes it; its unit is named after `path`
+        (the input, when the script is the whole input), else after its digest."""
         first = data.split(b"\n", 1)[0]
         if not first.startswith(b"#!"):
             self.diags.error(span, "script", f"{what} must begin with #!", "it is not run")
@@ -196,7 +201,7 @@ class _Compiler:
             self.diags.info(span, "script-repeated", f"the same script as {earlier}", "it runs once")
             return None
         self.scripts[digest] = str(span)
-        script = Script(f"{cache.SCRIPTS}/{digest}", tuple(argv), span, digest, data)
+        script = Script(path or cache.script_path(digest), tuple(argv), span, digest, data)
         return CloudConfig((self.path,), scripts=(script,))
 
     # MIME

@@ -19,10 +19,8 @@ from .fs import UnsafePath
 def step_scripts(ctx: Context) -> None:
     wanted: dict[str, bytes] = {}
     for s in ctx.config.scripts:
-        if s.data is None or not s.path.startswith(cache.SCRIPTS + "/"):
-            continue
-        if ctx.state.needed("script:" + s.digest, s.digest):
-            wanted[s.path] = s.data
+        if s.data is not None and ctx.state.needed("script:" + s.digest, s.digest):
+            wanted[cache.script_path(s.digest)] = s.data
     if not wanted and not ctx.root.exists(cache.SCRIPTS):
         return
     failures = []
