@@ -305,9 +305,8 @@ class _Compiler:
             self.diags.error(content.span(offset + 1, 1), "encoding", f'unknown charset "{charset}"')
         except UnicodeDecodeError as e:
             line, column = _position(data, e.start)
-            self.diags.error(
-                content.span(offset + line, column), "encoding", f"the part is not valid {codec}"
-            )
+            what = "cloud-config is not valid UTF-8" if codec == "utf-8" else f"the part is not valid {codec}"
+            self.diags.error(content.span(offset + line, column), "encoding", what)
         return None
 
     # #include and text/x-include-url
