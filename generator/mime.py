@@ -12,6 +12,7 @@ header line stands in.  Nothing here decides what a part means: userdata.py does
 
 from __future__ import annotations
 
+from email import errors
 from email.message import Message
 from email.parser import BytesParser
 
@@ -31,6 +32,12 @@ MAX_DELIMITER_LINES = 20 * MAX_PARTS
 HEADER_BLOCK_MAX = 64 * 1024  # a part's header block longer than this has no end
 TRANSFER_ENCODINGS = ("7bit", "8bit", "binary", "base64", "quoted-printable")
 VERBATIM = ("7bit", "8bit", "binary")
+# The email package decodes bad base64 as best it can and records one of these.
+_BASE64_DEFECTS = (
+    errors.InvalidBase64CharactersDefect,
+    errors.InvalidBase64PaddingDefect,
+    errors.InvalidBase64LengthDefect,
+)
 
 
 class Budget:
@@ -76,12 +83,15 @@ class Part:
         self.verbatim = False  # payload is the file's bytes from body_line on
         self.problem = ""  # why the payload could not be decoded
 
-    def label(self) -> str:
+    def label(self, gzipped: bool = False) -> str:
+        """How messages name the part: `part 2 "config.yaml" (text/cloud-config, base64)`."""
         name = f' "{self.filename}"' if self.filename else ""
-        how = self.ctype if self.declared else f"{self.ctype} by default"
+        how = [self.ctype if self.declared else f"{self.ctype} by default"]
         if self.encoding not in VERBATIM:
-            how += f", {self.encoding}"
-        return f"part {self.number}{name} ({how})"
+            how.append(self.encoding)
+        if gzipped and "gzip" not in self.ctype:
+            how.append("gzip")
+        return f"part {self.number}{name} ({', '.join(how)})"
 
 
 class _Lines:
@@ -183,7 +193,7 @@ class _Walker:
             if not isinstance(child, Message) or not self.message(child, child_start, child_line, depth + 1):
                 return False
             cursor = max(cursor, self.cursor)
-        if any(type(d).__name__ == "CloseBoundaryNotFoundDefect" for d in msg.defects):
+        if any(isinstance(d, errors.CloseBoundaryNotFoundDefect) for d in msg.defects):
             last = self.data.count(b"\n", 0, len(self.data.rstrip(b"\r\n"))) + 1
             self.diags.warning(
                 self.span(last, 1),
@@ -229,7 +239,7 @@ class _Walker:
                 part.verbatim = True
                 part.body_line = self.lines.at(body)
                 self.cursor = body + len(payload)
-        if part.encoding == "base64" and any("Base64" in type(d).__name__ for d in msg.defects):
+        if part.encoding == "base64" and any(isinstance(d, _BASE64_DEFECTS) for d in msg.defects):
             part.problem = "the base64 payload is not valid base64"
             return True
         if not self.budget.take(len(payload)):

@@ -238,9 +238,7 @@ class _Compiler:
                     "nothing in this user-data is applied",
                 )
                 raise _Refused
-            data, verbatim = unpacked, False
-            if "gzip" not in label:
-                label = label[:-1] + ", gzip)"
+            data, verbatim, label = unpacked, False, p.label(gzipped=True)
         if verbatim:
             content = Region(self.path, label, region)
             offset = p.body_line - 1

@@ -499,3 +499,45 @@ def test_many_small_parts_compile_in_bounded_time() -> None:
     config, diags = parse(data)
     assert config is not None and not diags.sorted()
     assert time.monotonic() - start < 30
+
+
+MIME_PIECES = [
+    b"--b\n",
+    b"--b--\n",
+    b"--c\r\n",
+    b"\n",
+    b"\r\n",
+    b'Content-Type: multipart/mixed; boundary="c"\n',
+    b"Content-Type: text/cloud-config\n",
+    b"Content-Type: text/x-shellscript\n",
+    b"Content-Type: text/x-include-url\n",
+    b"Content-Type: application/x-gzip\n",
+    b"Content-Type: message/rfc822\n",
+    b"Content-Transfer-Encoding: base64\n",
+    b"Content-Transfer-Encoding: quoted-printable\n",
+    b"Content-Disposition: attachment; filename*=utf-8''%ff%fe\n",
+    b"#!/bin/sh\n",
+    b"#cloud-config\n",
+    b"#include\nhttps://h/x\n",
+    b"hostname: a\n",
+    b"coreos:\n  units:\n    - name: a.service\n      command: start\n",
+    b"I2Nsb3VkLWNvbmZpZwo=\n",
+    b"=3D=\n",
+    b"\x1f\x8b\x08\x00",
+    b"\xff\xfe",
+]
+
+
+@SETTINGS
+@given(
+    st.lists(st.sampled_from(MIME_PIECES), max_size=30),
+    st.sampled_from([b'"b"', b"b", b'""', b'"b\\"x"', b"\xff"]),
+)
+def test_broken_mime_structures_are_reported_never_raised(pieces: list[bytes], boundary: bytes) -> None:
+    data = (
+        b"Content-Type: multipart/mixed; boundary=" + boundary + b"\nMIME-Version: 1.0\n\n" + b"".join(pieces)
+    )
+    _, diags = parse(data, {"https://h/x": data}.get)
+    lines = data.count(b"\n") + 1
+    for d in diags.sorted():
+        assert 1 <= d.span.line <= lines and d.span.column >= 1 and "\n" not in d.message, d.format()
