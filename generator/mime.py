@@ -32,6 +32,7 @@ MAX_DELIMITER_LINES = 20 * MAX_PARTS
 HEADER_BLOCK_MAX = 64 * 1024  # a part's header block longer than this has no end
 TRANSFER_ENCODINGS = ("7bit", "8bit", "binary", "base64", "quoted-printable")
 VERBATIM = ("7bit", "8bit", "binary")
+_HEADER_ERRORS = (ValueError, LookupError, TypeError, UnicodeError)
 # The email package decodes bad base64 as best it can and records one of these.
 _BASE64_DEFECTS = (
     errors.InvalidBase64CharactersDefect,
@@ -203,6 +204,23 @@ class _Walker:
             )
         return True
 
+    @staticmethod
+    def read(msg: Message, part: Part) -> bytes | None:
+        """The part's headers into `part`; its payload after the transfer encoding, or None
+        when there is none to use."""
+        part.ctype = msg.get_content_type()
+        part.declared = msg.get("content-type") is not None
+        part.charset = msg.get_content_charset()
+        part.filename = msg.get_filename() or ""
+        if msg.is_multipart():
+            return None  # message/rfc822 and the like: a type userdata.py does not use
+        part.encoding = str(msg.get("content-transfer-encoding") or "7bit").strip().lower()
+        if part.encoding not in TRANSFER_ENCODINGS:
+            part.problem = f'unknown Content-Transfer-Encoding "{part.encoding}"'
+            return None
+        decoded = msg.get_payload(decode=True)  # decode=True never decodes by charset
+        return decoded if isinstance(decoded, bytes) else b""
+
     def leaf(self, msg: Message, start: int, end: int, line: int) -> bool:
         if len(self.parts) >= MAX_PARTS:
             self.diags.error(
@@ -214,22 +232,16 @@ class _Walker:
             return False
         part = Part(len(self.parts) + 1, line)
         self.parts.append(part)
-        part.ctype = msg.get_content_type()
-        part.declared = msg.get("content-type") is not None
-        part.charset = msg.get_content_charset()
-        try:
-            part.filename = msg.get_filename() or ""
-        except (ValueError, LookupError, TypeError):
-            part.filename = ""
         self.cursor = end
-        if not isinstance(msg.get_payload(), str):
-            return True  # message/rfc822 and the like: a type userdata.py does not use
-        part.encoding = str(msg.get("content-transfer-encoding") or "7bit").strip().lower()
-        if part.encoding not in TRANSFER_ENCODINGS:
-            part.problem = f'unknown Content-Transfer-Encoding "{part.encoding}"'
+        try:
+            payload = self.read(msg, part)
+        except _HEADER_ERRORS as e:
+            # The email package tolerates almost anything, but a header it cannot decode
+            # (an RFC 2231 parameter in an unknown charset) can still raise: the part's loss.
+            part.problem = f"its headers cannot be read ({type(e).__name__}: {e})"
             return True
-        decoded = msg.get_payload(decode=True)
-        payload = decoded if isinstance(decoded, bytes) else b""
+        if payload is None:
+            return True
         if part.encoding in VERBATIM:
             # Undecoded, the payload is the file's own bytes (a part's body never includes
             # the line break before the next boundary).
@@ -278,6 +290,15 @@ def split(data: bytes, diags: Diagnostics, span: SpanAt, budget: Budget) -> list
         )
         return None
     walker = _Walker(data, diags, span, budget)
-    if not walker.message(msg, 0, 1, 0):
+    try:
+        if not walker.message(msg, 0, 1, 0):
+            return None
+    except _HEADER_ERRORS as e:  # see leaf(): never seen outside a part's own headers
+        diags.error(
+            span(1, 1),
+            "mime",
+            "the MIME structure cannot be read",
+            f"{type(e).__name__}: {e}; nothing is used",
+        )
         return None
     return walker.parts
