@@ -6,8 +6,7 @@ as a document of its own and the pieces are merged in order with model.merge,
 later over earlier, exactly as the OEM config and the user's are (docs/units.md).
 
 Positions: every diagnostic points at a line of the input file.  A part sent as
-it is keeps its own lines (its text is composed with as many blank lines before
-it as it has lines above it in the file).  A part that had to be decoded
+it is keeps its own lines (its nodes are moved down by the lines above it).  A part that had to be decoded
 (base64, quoted-printable, gzip) or a document fetched for an #include has lines
 of its own that are not in the file: diagnostics inside it point at the part's
 header line, or the include's URL line, and say where in the decoded text they
@@ -18,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 
-from . import build, cache, compose, formats, mime, model, rules, source, validate
+from . import build, cache, compose, formats, mime, model, nodes, rules, source, validate
 from .diag import Diagnostics, Span
 from .model import CloudConfig, Script
 
@@ -122,6 +121,27 @@ class _Refused(Exception):
     """A limit refuses the whole user-data (reported where it was found)."""
 
 
+def _shift(root: nodes.Node | None, lines: int) -> None:
+    """Move a composed piece's nodes down to the lines it has in the file (a part sent as it
+    is).  Composing the piece alone and moving its nodes, rather than composing it behind
+    blank lines, keeps the work proportional to the piece, wherever it sits in the file."""
+    if root is None or not lines:
+        return
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        n = todo.pop()
+        if id(n) in seen:
+            continue  # an alias: one node, reached twice
+        seen.add(id(n))
+        n.line += lines
+        if isinstance(n, nodes.Mapping):
+            for k, v in n.pairs:
+                todo += (k, v)
+        elif isinstance(n, nodes.Sequence):
+            todo.extend(n.items)
+
+
 def _position(data: bytes, offset: int) -> tuple[int, int]:
     line = data.count(b"\n", 0, offset) + 1
     start = data.rfind(b"\n", 0, offset) + 1
@@ -140,10 +160,11 @@ class _Compiler:
         self.followed = 0
         self.scripts: dict[str, str] = {}  # digest -> where it was first found
 
-    def transfer(self, sub: Diagnostics, region: Region | None) -> None:
-        """Diagnostics made for a piece's own text, moved to their place in the input file."""
+    def transfer(self, sub: Diagnostics, region: Region | None, lines: int = 0) -> None:
+        """Diagnostics made for a piece's own text, moved to their place in the input file
+        (`lines`: how far down the surrounding text the piece starts)."""
         for d in sub.sorted():
-            span = d.span if region is None else region.span(d.span.line, d.span.column)
+            span = _at(region, self.path, d.span.line + lines, d.span.column)
             self.diags.add(span, d.severity, d.code, d.message, d.detail)
 
     # Documents
@@ -172,10 +193,11 @@ class _Compiler:
             return []
         return self.document(doc, region, depth)
 
-    def cloud_config(self, text: str, region: Region | None) -> CloudConfig:
+    def cloud_config(self, text: str, region: Region | None, lines: int = 0) -> CloudConfig:
         sub = Diagnostics()
         root = compose.compose(text, self.path, sub)
-        self.transfer(sub, region)
+        self.transfer(sub, region, lines)
+        _shift(root, lines)
         if region is None:
             top = validate.check(root, self.path, self.diags)
         else:
@@ -248,14 +270,14 @@ class _Compiler:
         kind = self.kind_of(ctype, data, whole, label)
         if kind == formats.CLOUD_CONFIG:
             text = self.text(data, p.charset, content, offset)
-            return [] if text is None else [self.cloud_config("\n" * offset + text, content)]
+            return [] if text is None else [self.cloud_config(text, content, offset)]
         if kind == formats.SCRIPT:
             span = content.span(p.body_line, 1) if verbatim else whole
             found = self.script(data, span, f"a {ctype} part")
             return [found] if found is not None else []
         if kind == formats.INCLUDE:
             text = self.text(data, p.charset, content, offset)
-            return [] if text is None else self.include("\n" * offset + text, content, depth)
+            return [] if text is None else self.include(text, content, depth, offset)
         return []
 
     def kind_of(self, ctype: str, data: bytes, whole: Span, label: str) -> str | None:
@@ -309,9 +331,10 @@ class _Compiler:
 
     # #include and text/x-include-url
 
-    def include(self, text: str, region: Region | None, depth: int) -> list[CloudConfig]:
+    def include(self, text: str, region: Region | None, depth: int, lines: int = 0) -> list[CloudConfig]:
         out: list[CloudConfig] = []
-        for line, url in formats.include_urls(text):
+        for number, url in formats.include_urls(text):
+            line = number + lines
             where = _at(region, self.path, line, 1)
             if not url.lower().startswith(("http://", "https://")) or not rules.is_url(url):
                 self.diags.error(

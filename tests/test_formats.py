@@ -179,6 +179,14 @@ def test_a_flood_of_boundaries_is_refused_before_parsing() -> None:
     assert config is None and codes(diags) == [(1, "error", "mime-limit")]
 
 
+def test_a_flood_of_lines_is_refused_before_parsing() -> None:
+    data = b'Content-Type: multipart/mixed; boundary="b"\n\n' + b"\n" * mime.MAX_LINES + b"--b--\n"
+    start = time.monotonic()
+    config, diags = parse(data)
+    assert time.monotonic() - start < 1
+    assert config is None and codes(diags) == [(1, "error", "mime-limit")]
+
+
 def test_deep_nesting_is_a_diagnostic_not_a_recursion_error() -> None:
     depth = 2000
     head = "".join(f'--n{i}\nContent-Type: multipart/mixed; boundary="n{i + 1}"\n\n' for i in range(depth))
