@@ -261,13 +261,14 @@ class _Compiler:
                 )
                 raise _Refused
             data, verbatim, label = unpacked, False, p.label(gzipped=True)
+            whole = Region(self.path, label, region).span(p.line, 1)
         if verbatim:
             content = Region(self.path, label, region)
             offset = p.body_line - 1
         else:
             content = Region(self.path, label, region, (p.line, 1), "its decoded text")
             offset = 0
-        kind = self.kind_of(ctype, data, whole, label)
+        kind = self.kind_of(ctype, data, whole)
         if kind == formats.CLOUD_CONFIG:
             text = self.text(data, p.charset, content, offset)
             return [] if text is None else [self.cloud_config(text, content, offset)]
@@ -280,7 +281,7 @@ class _Compiler:
             return [] if text is None else self.include(text, content, depth, offset)
         return []
 
-    def kind_of(self, ctype: str, data: bytes, whole: Span, label: str) -> str | None:
+    def kind_of(self, ctype: str, data: bytes, whole: Span) -> str | None:
         """What to do with a part: its declared type decides, text/plain is sniffed."""
         if ctype in CLOUD_CONFIG_TYPES:
             return formats.CLOUD_CONFIG
