@@ -1,11 +1,14 @@
 """The on-disk cache: its layout and its metadata record, owned here and nowhere else.
 
 /var/lib/ccgen/ is root-only (0700) with 0600 files:
-  snap-HASH/  one fetch result: user-data (absent when there is none), metadata, ssh-keys
+  snap-HASH/  one fetch result: user-data (absent when there is none), metadata, ssh-keys,
+              and include-HASH for each document the user-data #includes
   current     a symlink to the current snapshot
   user-data, metadata, ssh-keys
               fixed links into current/, which the generator and apply read
   applied/    what ccgen apply has done, for once-only semantics
+  scripts/    scripts that cannot run where they are (MIME parts, gzip'd), written by
+              ccgen apply before their units run, named by their sha256 (0700)
   plan        the precompiled plan the generator replays (replay.py)
   lock        taken by every fetch while it changes the cache
 providers/store.py writes snapshots; it knows nothing of their contents.
@@ -18,11 +21,37 @@ USER_DATA = f"{DIR}/user-data"
 METADATA = f"{DIR}/metadata"
 SSH_KEYS = f"{DIR}/ssh-keys"
 APPLIED = f"{DIR}/applied"
+SCRIPTS = f"{DIR}/scripts"
 PLAN = f"{DIR}/plan"
 FILES = ("user-data", "metadata", "ssh-keys")
 LOCK = "lock"
 CURRENT = "current"
 SNAPSHOT_PREFIX = "snap-"
+INCLUDE_PREFIX = "include-"
+
+
+def include_name(url: str) -> str:
+    """The snapshot file that holds what `url` answered (docs/providers.md: includes)."""
+    import hashlib
+
+    return INCLUDE_PREFIX + hashlib.sha256(url.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def script_path(digest: str) -> str:
+    """Where ccgen apply writes a script that is not its own input, for its unit to run."""
+    return f"{SCRIPTS}/{digest}"
+
+
+def is_include_name(name: str) -> bool:
+    digits = name[len(INCLUDE_PREFIX) :]
+    return (
+        name.startswith(INCLUDE_PREFIX) and len(digits) == 32 and all(c in "0123456789abcdef" for c in digits)
+    )
+
+
+def include_path(url: str) -> str:
+    return f"{DIR}/{CURRENT}/{include_name(url)}"
+
 
 # STATE: the user-data is in the cache, is known not to exist, or nobody knows.
 PRESENT, ABSENT, UNKNOWN = "present", "absent", "unknown"

@@ -5,25 +5,36 @@ from __future__ import annotations
 import os
 
 from . import build, cache, compose, inputs, model, names, render, schema, source, subst, validate
-from .diag import Diagnostic, Diagnostics, Severity, Span
+from .diag import Diagnostic, Diagnostics, Severity
 from .inputs import Input, Reader
 from .plan import Plan
 from .system import InstalledUnits
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    Includes = Callable[[str], "bytes | None"]
 
 # Each settings section's key order, for merging (model.merge keeps the table's order).
 ORDER = {k.name: tuple(c.name for c in k.children) for k in schema.COREOS if k.kind == schema.STRUCT}
 
 
-def parse(inp: Input, diags: Diagnostics, values: dict[str, str] | None = None) -> model.CloudConfig | None:
-    """The document's model; `values` for substitution (None: leave variables alone)."""
+def parse(
+    inp: Input, diags: Diagnostics, values: dict[str, str] | None = None, includes: Includes | None = None
+) -> model.CloudConfig | None:
+    """The document's model; `values` for substitution (None: leave variables alone);
+    `includes` answers an #include's URL from the cache (None: not looked up)."""
     doc = source.classify(inp.path, inp.data, diags)
     if doc is None or doc.kind == source.EMPTY:
         return None
-    if doc.kind == source.SCRIPT:
-        if doc.compressed:
-            diags.error(Span(inp.path, 1, 1), "script", "a gzip-compressed script cannot be run yet")
-            return None
+    if doc.kind == source.SCRIPT and not doc.compressed:
         return build.script(inp.path, doc.interpreter, inp.data)
+    if doc.kind != source.CLOUD_CONFIG:
+        # MIME multi-part, #include, a gzip'd script: userdata.py, imported only for them.
+        from . import userdata
+
+        return userdata.parse(inp, doc, diags, values, includes)
     root = compose.compose(doc.text, inp.path, diags)
     top = validate.check(root, inp.path, diags)
     # Without a "$" in the document there is nothing to replace: skip walking the tree.
@@ -31,9 +42,21 @@ def parse(inp: Input, diags: Diagnostics, values: dict[str, str] | None = None) 
 
 
 def configs(
-    inputs_: list[Input], diags: Diagnostics, values: dict[str, str] | None
+    inputs_: list[Input], diags: Diagnostics, values: dict[str, str] | None, includes: Includes | None = None
 ) -> list[model.CloudConfig]:
-    return [c for c in (parse(i, diags, values) for i in inputs_) if c is not None]
+    return [c for c in (parse(i, diags, values, includes) for i in inputs_) if c is not None]
+
+
+def cached_includes(reader: Reader) -> Includes:
+    """What the fetch unit stored for each URL an #include names (docs/providers.md)."""
+
+    def read(url: str) -> bytes | None:
+        try:
+            return reader.read(cache.include_path(url))
+        except OSError:
+            return None
+
+    return read
 
 
 def merged(found: list[model.CloudConfig]) -> model.CloudConfig | None:
@@ -50,7 +73,8 @@ def substitution_values(reader: Reader, meta: cache.Metadata, found: list[Input]
     """$public_ipv4 & co.: the metadata's values, and /etc/environment's for the ones it
     lacks.  Read only when a config uses a variable, so that a config without one does not
     depend on /etc/environment (which ccgen apply itself changes)."""
-    if not any(b"$" in i.data for i in found):
+    # MIME, gzip and #include inputs may hold variables their first bytes do not show.
+    if not any(b"$" in i.data or not i.data.startswith((b"#cloud-config", b"#!")) for i in found):
         return {}
     values = subst.known_values(meta, {})
     missing = tuple(subst.VARIABLES[var][1] for var, value in values.items() if not value)
@@ -136,7 +160,7 @@ def compile_root(
     from . import __version__
 
     installed = InstalledUnits(reader)
-    parsed = configs(found, diags, substitution_values(reader, meta, found))
+    parsed = configs(found, diags, substitution_values(reader, meta, found), cached_includes(reader))
     config = merged(parsed)
     oem = next((c for c in parsed if c.paths == (inputs.OEM_PATH,)), None)
     oem_settings = oem.section("oem") if oem is not None else None

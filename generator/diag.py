@@ -134,6 +134,10 @@ class Diagnostics:
         self._worst = -1
 
     def add(self, span: Span, severity: Severity, code: str, message: str, detail: str = "") -> None:
+        # A span inside a part of a bigger document (userdata.py) says which part.
+        note = getattr(span, "note", "")
+        if note:
+            detail = f"{detail}; {note}" if detail else note
         if severity > self._worst:
             self._worst = severity
         key = (span.file, code)

@@ -120,17 +120,26 @@ def fetch(p: Provider, ccgen: str, endpoint: str | None, blocking: bool) -> str:
     return t.text()
 
 
-def script(s: Script, ccgen: str, instance: str) -> tuple[str, str]:
-    name = f"{names.SCRIPT_PREFIX}{unitfile.escape_path(s.path)}.service"
-    words = " ".join(exec_word(w) for w in (*s.interpreter, s.path))
+def script_name(s: Script) -> str:
+    return f"{names.SCRIPT_PREFIX}{unitfile.escape_path(s.path)}.service"
+
+
+def script(s: Script, ccgen: str, instance: str, after: str | None = None) -> tuple[str, str]:
+    """A script's unit; `after`: the script before it, so that scripts run in their order.
+    A script that is not its own input (s.data, a MIME part) runs from where ccgen apply
+    wrote it, and names the input it came from."""
+    name = script_name(s)
+    run = s.path if s.data is None else cache.script_path(s.digest)
+    words = " ".join(exec_word(w) for w in (*s.interpreter, run))
     done = f"{cache.APPLIED}/{cache.marker(instance, 'script:' + s.digest)}"
+    what = s.path if s.data is None else f"from {s.span.file}, line {s.span.line}"
     text = (
         UnitText(s.span)
-        .add("Unit", "Description", f"cloud-config user-data script {s.path}")
-        .add("Unit", "SourcePath", s.path)
-        .add("Unit", "ConditionPathExists", s.path)
+        .add("Unit", "Description", f"cloud-config user-data script {what}")
+        .add("Unit", "SourcePath", s.span.file)
+        .add("Unit", "ConditionPathExists", run)
         .add("Unit", "ConditionPathExists", f"!{done}")
-        .add("Unit", "After", names.APPLY)
+        .add("Unit", "After", names.APPLY if after is None else f"{names.APPLY} {after}")
         .add("Service", "Type", "oneshot")
         .add("Service", "RemainAfterExit", "yes")
         .add("Service", "ExecStart", words)

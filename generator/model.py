@@ -144,20 +144,28 @@ class Unit(_Frozen):
 
 
 class Script(_Frozen):
-    __slots__ = ("digest", "interpreter", "path", "span")
+    __slots__ = ("data", "digest", "interpreter", "path", "span")
     path: str
     interpreter: tuple[str, ...]
     span: Span
     digest: str
+    data: bytes | None
 
-    def __init__(self, path: str, interpreter: tuple[str, ...], span: Span, digest: str) -> None:
+    def __init__(
+        self, path: str, interpreter: tuple[str, ...], span: Span, digest: str, data: bytes | None = None
+    ) -> None:
+        # path: the input it is (its unit is named after it), or for a part of one, the
+        #   file it runs from (cache.script_path)
         # digest: sha256 of the script, so that each distinct script runs once
+        # data: None when the script runs where it is (path is the input itself); else its
+        #   bytes, which `ccgen apply` writes to cache.script_path(digest) for the unit to run
         _init(
             self,
             path=path,
             interpreter=interpreter,
             span=span,
             digest=digest,
+            data=data,
         )
 
 

@@ -249,8 +249,8 @@ class _Renderer:
 
     # ccgen's own units
 
-    def script(self, s: model.Script) -> None:
-        name, text = internal.script(s, self.s.ccgen, self.s.instance)
+    def script(self, s: model.Script, after: str | None) -> None:
+        name, text = internal.script(s, self.s.ccgen, self.s.instance, after)
         self.add(File(name, text), s.span)
         self.add(Link(f"{names.TARGET}.wants/{name}", "../" + name), s.span)
 
@@ -299,8 +299,15 @@ def render(config: model.CloudConfig | None, settings: Settings, diags: Diagnost
     if config is not None:
         for unit in config.units:
             r.item(unit.span, unit.name, r.unit, unit)
+        after = None
+        seen: set[str] = set()
         for s in config.scripts:
-            r.item(s.span, f"the script unit of {s.path}", r.script, s)
+            name = internal.script_name(s)
+            if name in seen:
+                continue  # the same script in two inputs: it runs once
+            seen.add(name)
+            r.item(s.span, f"the script unit of {s.path}", r.script, s, after)
+            after = name
         r.item(None, "ccgen's own units", r.own)
     r.machinery()
     return r.plan

@@ -12,10 +12,12 @@ EMPTY = "empty"
 CLOUD_CONFIG = "cloud-config"
 SCRIPT = "script"
 IGNITION = "ignition"
+MIME = "mime"
+INCLUDE = "include"
 
 
 class Document:
-    __slots__ = ("compressed", "interpreter", "kind", "path", "text")
+    __slots__ = ("compressed", "data", "interpreter", "kind", "path", "text")
 
     def __init__(
         self,
@@ -24,12 +26,14 @@ class Document:
         text: str = "",
         interpreter: tuple[str, ...] = (),
         compressed: bool = False,
+        data: bytes = b"",
     ) -> None:
         self.path = path  # as the running system names it, never prefixed with a test root
         self.kind = kind
         self.text = text  # cloud-config only
         self.interpreter = interpreter  # script only
         self.compressed = compressed
+        self.data = data  # unpacked: a compressed script, MIME and #include (userdata.py reads them)
 
 
 def _gunzip(data: bytes, path: str, diags: Diagnostics) -> bytes | None:
@@ -45,23 +49,6 @@ def _position(data: bytes, offset: int) -> tuple[int, int]:
     line = data.count(b"\n", 0, offset) + 1
     start = data.rfind(b"\n", 0, offset) + 1
     return line, len(data[start:offset].decode("utf-8", "replace")) + 1
-
-
-def _looks_like_ignition(data: bytes) -> bool:
-    if not data.lstrip().startswith(b"{"):
-        return False
-    import json
-
-    try:
-        doc = json.loads(data)
-    except ValueError:
-        return False
-    if not isinstance(doc, dict):
-        return False
-    if isinstance(doc.get("ignitionVersion"), int) and not isinstance(doc["ignitionVersion"], bool):
-        return True
-    ign = doc.get("ignition")
-    return isinstance(ign, dict) and isinstance(ign.get("version"), str)
 
 
 def classify(path: str, data: bytes, diags: Diagnostics) -> Document | None:
@@ -85,7 +72,7 @@ def classify(path: str, data: bytes, diags: Diagnostics) -> Document | None:
                 Span(path, 1, 1), "script", "a script's #! line must name an absolute interpreter path"
             )
             return None
-        return Document(path, SCRIPT, interpreter=tuple(argv), compressed=compressed)
+        return Document(path, SCRIPT, interpreter=tuple(argv), compressed=compressed, data=data)
     if first.rstrip() == HEADER.encode():
         try:
             text = data.decode("utf-8")
@@ -94,8 +81,31 @@ def classify(path: str, data: bytes, diags: Diagnostics) -> Document | None:
             diags.error(Span(path, line, column), "encoding", "cloud-config is not valid UTF-8")
             return None
         return Document(path, CLOUD_CONFIG, text=text, compressed=compressed)
-    if _looks_like_ignition(data):
-        diags.info(Span(path, 1, 1), "ignition", "an Ignition config is not cloud-config; skipped")
+    return _other(path, data, compressed, diags)
+
+
+def _other(path: str, data: bytes, compressed: bool, diags: Diagnostics) -> Document | None:
+    """Whatever the first line did not decide: formats.py knows the rest."""
+    from . import formats
+
+    found = formats.sniff(data)
+    if found.kind == formats.IGNITION:
+        diags.info(
+            Span(path, 1, 1),
+            "ignition",
+            "an Ignition config is not cloud-config; skipped",
+            "Ignition reads it from the initramfs; " + formats.ACCEPTED,
+        )
         return None
-    diags.error(Span(path, 1, 1), "header", 'must be "#cloud-config" or begin with "#!"')
+    if found.kind in (formats.MIME, formats.INCLUDE):
+        return Document(path, found.kind, compressed=compressed, data=data)
+    if found.kind == formats.REFUSED:
+        diags.error(
+            Span(path, found.line, 1),
+            "format",
+            f"this is {found.what}, which ccgen does not read",
+            found.instead,
+        )
+        return None
+    diags.error(Span(path, 1, 1), "header", 'must be "#cloud-config" or begin with "#!"', formats.ACCEPTED)
     return None

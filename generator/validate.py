@@ -17,7 +17,10 @@ from .model import Field
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Union
+
+    SpanMaker = Callable[[str, int, int], Span]
 
     Value = Union[str, bytes, bool, int, float, list["Field[Value]"], dict[str, "Field[Value]"]]
     Tree = dict[str, Field[Value]]
@@ -56,12 +59,13 @@ def _collection_key(node: nodes.Node, budget: int = 10_000) -> nodes.Mapping | n
 
 
 class _Checker:
-    def __init__(self, filename: str, diags: Diagnostics) -> None:
+    def __init__(self, filename: str, diags: Diagnostics, make_span: SpanMaker = Span) -> None:
         self.filename = filename
         self.diags = diags
+        self.make_span = make_span
 
     def span(self, node: nodes.Node) -> Span:
-        return Span(self.filename, node.line, node.column)
+        return self.make_span(self.filename, node.line, node.column)
 
     def wrong_type(self, node: nodes.Node, label: str, kind: str) -> None:
         bad = _collection_key(node)
@@ -178,13 +182,14 @@ class _Checker:
         return None
 
 
-def check(root: nodes.Node | None, filename: str, diags: Diagnostics) -> Tree:
-    """The well-typed part of a document, as nested Field objects."""
+def check(root: nodes.Node | None, filename: str, diags: Diagnostics, make_span: SpanMaker = Span) -> Tree:
+    """The well-typed part of a document, as nested Field objects.  `make_span`: how a
+    node's position becomes a Span (userdata.py maps a part's positions into its file)."""
     if root is None:
         return {}
     if isinstance(root, nodes.Scalar) and root.tag == nodes.NULL:
         return {}
-    checker = _Checker(filename, diags)
+    checker = _Checker(filename, diags, make_span)
     if not isinstance(root, nodes.Mapping):
         diags.warning(
             checker.span(root),

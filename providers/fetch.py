@@ -11,6 +11,7 @@ import argparse
 import math
 import os
 import sys
+import time
 
 from ccgen import cache
 
@@ -124,16 +125,32 @@ def record(run_dir: str, provider: str, result: str, detail: str) -> None:
         _say(f"cannot record the fetch in {run_dir}: {e.strerror or e}")
 
 
+def _includes(p: Provider, a: argparse.Namespace, got: Result, started: float) -> dict[str, bytes]:
+    """What the user-data's #include URLs answer, within the same deadline (providers/include.py).
+    A provider that runs before the network is up cannot fetch them."""
+    if got.user_data is None:
+        return {}
+    from . import include
+
+    if not p.network:
+        if include.wanted(got.user_data):
+            _say(f"include: not fetched: {p.name} runs before the network is up")
+        return {}
+    old = store.load(a.cache_dir)
+    return include.fetch_all(got.user_data, started + a.deadline, old.includes if old else {}, _say)
+
+
 def main(argv: list[str]) -> int:
+    started = time.monotonic()
     a = parser().parse_args(argv)
     p = registry.providers()[a.provider]
-    status, result, detail = _run(p, a)
+    status, result, detail = _run(p, a, started)
     if result != "device":  # the mounted run records itself
         record(a.run_dir, p.name, result, detail)
     return status
 
 
-def _run(p: Provider, a: argparse.Namespace) -> tuple[int, str, str]:
+def _run(p: Provider, a: argparse.Namespace, started: float) -> tuple[int, str, str]:
     other = _answered_already(a.run_dir, p.name)
     if other is not None:
         _say(f"{other} already answered in this boot; nothing to do")
@@ -151,7 +168,7 @@ def _run(p: Provider, a: argparse.Namespace) -> tuple[int, str, str]:
         state=state,
         machine_key=cache.machine_key(Reader(os.environ.get("CCGEN_ROOT") or "/")),
     )
-    snap = store.Snapshot(got.user_data, meta, got.keys)
+    snap = store.Snapshot(got.user_data, meta, got.keys, _includes(p, a, got, started))
     try:
         with store.locked(a.cache_dir):
             changed = store.store(a.cache_dir, snap)

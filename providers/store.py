@@ -37,10 +37,17 @@ checkpoint: Callable[[str], None] = _no_checkpoint
 
 
 class Snapshot:
-    def __init__(self, user_data: bytes | None, metadata: Metadata, keys: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        user_data: bytes | None,
+        metadata: Metadata,
+        keys: tuple[str, ...] = (),
+        includes: dict[str, bytes] | None = None,
+    ) -> None:
         self.user_data = user_data
         self.metadata = metadata
         self.keys = keys
+        self.includes = includes or {}  # cache.include_name(url) -> what the URL answered
 
     def files(self) -> dict[str, bytes]:
         out = {
@@ -49,6 +56,7 @@ class Snapshot:
         }
         if self.user_data is not None:
             out["user-data"] = self.user_data
+        out.update(self.includes)
         return out
 
     def digest(self) -> str:
@@ -115,7 +123,7 @@ def _read_dir(path: str) -> dict[str, bytes] | None:
     out = {}
     try:
         for name in os.listdir(path):
-            if name not in cache.FILES:
+            if name not in cache.FILES and not cache.is_include_name(name):
                 return None
             with open(os.path.join(path, name), "rb") as f:
                 out[name] = f.read()
@@ -206,4 +214,5 @@ def load(cache_dir: str) -> Snapshot | None:
         return None
     meta = Metadata.from_env(cache.parse_env(found["metadata"].decode("utf-8", "replace")))
     keys = tuple(found["ssh-keys"].decode("utf-8", "replace").splitlines())
-    return Snapshot(found.get("user-data"), meta, keys)
+    includes = {n: d for n, d in found.items() if cache.is_include_name(n)}
+    return Snapshot(found.get("user-data"), meta, keys, includes)

@@ -11,14 +11,21 @@ Assertions (one per line, anywhere in the file):
     ## link: PATH -> TARGET           the generator wrote this symlink
     ## absent: PATH                   the generator did not write PATH
     ## exit: N                        the generator's exit status
+    ## encode: gzip                   the user-data is this file gzip'd, as a tool sends it
+    ## include: URL :: TEXT           what the fetch unit cached for an #include of URL
 
 In TEXT, \\n is a newline and \\\\ a backslash.  PATHs are relative to the
 generator's normal directory.  A case without a
 `## diag:` line expects no diagnostics at all for its own file.
+
+Cases are NAME.yml, or NAME.mime for MIME multi-part user-data (the assertions sit
+in the preamble before the first boundary, which MIME readers skip).  A line
+`## template: jinja` is the Jinja header a case may be about, not an assertion.
 """
 
 from __future__ import annotations
 
+import gzip
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +33,11 @@ from pathlib import Path
 CASES = Path(__file__).parent / "cases"
 USER_PATH = "/var/lib/ccgen/user-data"
 _LINE = re.compile(r"^## ([a-z-]+): ?(.*)$")
-KNOWN = {"oem", "installed", "installed-link", "diag", "file", "file-has", "link", "absent", "exit"}
+KNOWN = {
+    "oem", "installed", "installed-link", "diag", "file", "file-has", "link", "absent", "exit",
+    "encode", "include",
+}  # fmt: skip
+NOT_ASSERTIONS = {"template"}
 
 
 @dataclass
@@ -43,6 +54,7 @@ class Case:
     absent: list[str] = field(default_factory=list)
     exit: int | None = None
     unknown: list[str] = field(default_factory=list)
+    includes: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -96,10 +108,17 @@ def load(path: Path) -> Case:
             case.absent.append(arg.strip())
         elif verb == "exit":
             case.exit = int(arg)
-        if verb not in KNOWN:
+        elif verb == "encode":
+            if arg.strip() != "gzip":
+                case.unknown.append(f"encode: {arg}")
+            case.data = gzip.compress(data, mtime=0)
+        elif verb == "include":
+            url, _, text = arg.partition(" :: ")
+            case.includes[url.strip()] = _unescape(text)
+        if verb not in KNOWN and verb not in NOT_ASSERTIONS:
             case.unknown.append(verb)
     return case
 
 
 def all_cases() -> list[Case]:
-    return [load(p) for p in sorted(CASES.glob("*.yml"))]
+    return [load(p) for p in sorted([*CASES.glob("*.yml"), *CASES.glob("*.mime")])]

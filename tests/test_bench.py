@@ -17,5 +17,12 @@ def test_bench_runs_and_reports_every_figure() -> None:
         timeout=600,
     )
     assert proc.returncode in (0, 1), proc.stderr
-    for prefix in ("1. generator", "2. --print, 1000", "2. --print, 5000", "3. pure path", "4. peak memory"):
+    for prefix in (
+        "1. generator replaying",
+        "2. generator, full",
+        "3. --print, 1000",
+        "5000 units",
+        "4. pure path",
+        "5. peak memory",
+    ):
         assert prefix in proc.stdout, proc.stdout

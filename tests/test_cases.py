@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ccgen import boot, inputs, schema
+from ccgen import boot, cache, inputs, schema
 from ccgen.diag import Diagnostics
 
 from . import corpus, sysd
@@ -32,6 +32,10 @@ def make_root(case: corpus.Case, root: Path) -> None:
     dest = root / corpus.USER_PATH.lstrip("/")
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(case.data)
+    for url, text in case.includes.items():
+        dest = root / cache.include_path(url).lstrip("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(text)
 
 
 def run_case(case: corpus.Case, tmp: Path) -> tuple[Path, Diagnostics]:

@@ -75,8 +75,8 @@ def outputs(tmp_path: Path) -> dict[str, str]:
             [ccgen, "validate", "--format", fmt, str(cfg)], capture_output=True, text=True, timeout=60
         )
         said[f"validate {fmt}"] = v.stdout + v.stderr
-    p = subprocess.run([ccgen, "--print", str(cfg)], capture_output=True, text=True, timeout=60)
-    said["print"] = p.stdout + p.stderr
+    shown = subprocess.run([ccgen, "--print", str(cfg)], capture_output=True, text=True, timeout=60)
+    said["print"] = shown.stdout + shown.stderr
     helpers.make_root(root, {"/etc/passwd": "root:x:0:0::/root:/bin/sh\n", "/etc/group": "root:x:0:\n"})
     a = subprocess.run(
         [ccgen, "apply", "--root", str(root), "--boot"], capture_output=True, text=True, timeout=120

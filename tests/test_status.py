@@ -23,7 +23,7 @@ def tree(
     root: Path, *, mode: str | None = "full", diags: list[Diagnostic] | None = None, **files: Any
 ) -> Path:
     """A state tree: the generator's record (None: the generator never ran) and the records."""
-    content: dict[str, str] = {}
+    content: dict[str, bytes | str] = {}
     if mode is not None:
         rec = record.with_mode(
             record.render([("version", "0.1.0"), ("input", "/u\t10\t00000000")], diags or []), mode
@@ -127,7 +127,7 @@ def test_running_and_wait(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_wait_times_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(status, "collect", lambda root, live: {"status": "running", "running": ["x"]})
-    monkeypatch.setattr(status.os.path, "realpath", lambda p: "/")
+    monkeypatch.setattr(os.path, "realpath", lambda p: "/")
     start = time.monotonic()
     assert status.main("/", "json", True, 0.6) == status.EXIT_TIMEOUT
     assert 0.5 < time.monotonic() - start < 5

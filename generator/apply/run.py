@@ -15,7 +15,7 @@ from .. import cache, compile, model
 from ..diag import Diagnostics
 from ..inputs import Input, Reader
 from ..system import NETWORK_PATHS, UNIT_PATHS
-from . import etc, files, runtime, sshkeys, users
+from . import etc, files, runtime, scripts, sshkeys, users
 from .context import Context, StepError
 from .fs import Root
 from .state import State
@@ -26,6 +26,7 @@ STEPS: dict[str, Callable[[Context], None]] = {
     "keys": sshkeys.step_keys,
     "files": files.step_files,
     "dropins": runtime.step_runtime_dropins,
+    "scripts": scripts.step_scripts,
     "oem": etc.step_oem,
     "update": etc.step_update,
     "hosts": etc.step_hosts,
@@ -41,7 +42,9 @@ def make_context(
 ) -> Context:
     reader = Reader(root_path)
     root = Root(root_path)
-    parsed = compile.configs(found, diags, compile.substitution_values(reader, meta, found))
+    parsed = compile.configs(
+        found, diags, compile.substitution_values(reader, meta, found), compile.cached_includes(reader)
+    )
     config = compile.merged(parsed) or model.CloudConfig(())
     foreign = not cache.belongs_here(reader, cache.metadata(reader))
     keys_file = "" if foreign else reader.text(cache.SSH_KEYS, 1024 * 1024)
