@@ -35,6 +35,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SYSTEM_PYTHON = "/usr/bin/python3"
+GNU_TIME = "/usr/bin/time"
 
 
 def unit_config(n: int) -> str:
@@ -112,17 +113,41 @@ def interleaved(
     return statistics.median(xs) * 1000, statistics.median(ys) * 1000
 
 
-def peak_rss(cmd: list[str], env: dict[str, str]) -> float:
-    """Max RSS of one child, in MiB, started from a small process (a child forked from a
-    big one counts the parent's pages until it execs)."""
-    probe = (
-        "import os, subprocess, sys; p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, "
-        "stderr=subprocess.DEVNULL); print(os.wait4(p.pid, 0)[2].ru_maxrss)"
-    )
-    out = subprocess.run(
-        [SYSTEM_PYTHON, "-I", "-c", probe, *cmd], env=env, capture_output=True, text=True, check=True
-    )
-    return int(out.stdout) / 1024
+def peak_rss(cmd: list[str], env: dict[str, str], runs: int = 5) -> float:
+    """Median max RSS of a command, in MiB, as GNU time reports it.  Not from Python's own
+    wait4: a child that Python starts with vfork is charged the parent's pages until it execs,
+    and a forked one its copied page tables; time(1) is a small C program."""
+    found = []
+    with tempfile.NamedTemporaryFile() as report:
+        for _ in range(runs):
+            subprocess.run(
+                [GNU_TIME, "-o", report.name, "-f", "%M", *cmd],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=False,
+            )
+            found.append(int(Path(report.name).read_text().split()[-1]))
+    return statistics.median(found) / 1024
+
+
+def scratch() -> Path:
+    """Where generator output goes: a tmpfs, as /run/systemd/generator is at boot.  On a disk,
+    every file created costs a journal write and the figures measure the disk."""
+    for base in ("/dev/shm", f"/run/user/{os.getuid()}"):
+        if os.path.isdir(base) and os.access(base, os.W_OK) and _fs_type(base) == "tmpfs":
+            return Path(tempfile.mkdtemp(prefix="ccgen-bench-", dir=base))
+    return Path(tempfile.mkdtemp(prefix="ccgen-bench-"))
+
+
+def _fs_type(path: str) -> str:
+    best, kind = "", ""
+    for line in Path("/proc/self/mounts").read_text().splitlines():
+        fields = line.split()
+        where = fields[1]
+        if (path == where or path.startswith(where.rstrip("/") + "/")) and len(where) > len(best):
+            best, kind = where, fields[2]
+    return kind
 
 
 def main() -> int:
@@ -131,6 +156,9 @@ def main() -> int:
     a = p.parse_args()
     if not os.access(SYSTEM_PYTHON, os.X_OK):
         print(f"{SYSTEM_PYTHON} is missing: the generator's figures need the distribution's interpreter")
+        return 2
+    if not os.access(GNU_TIME, os.X_OK):
+        print(f"{GNU_TIME} is missing: peak memory is measured with GNU time (Debian package time)")
         return 2
     import ccgen.ext
 
@@ -142,13 +170,15 @@ def main() -> int:
     ).stdout.strip()
     print(f"interpreter: {SYSTEM_PYTHON} {system}; backend: {ccgen.ext.BACKEND}")
     tmp = Path(tempfile.mkdtemp(prefix="ccgen-bench-"))
+    outs = scratch()
     try:
         root = tmp / "root"
         (root / "usr/share/oem").mkdir(parents=True)
         (root / "var/lib/ccgen").mkdir(parents=True)
         shutil.copy(REPO / "examples/oem-cloud-config.yml", root / "usr/share/oem/cloud-config.yml")
         shutil.copy(REPO / "examples/user-data.yml", root / "var/lib/ccgen/user-data")
-        fresh = Fresh(tmp / "outs")
+        fresh = Fresh(outs)
+        print(f"generator output in {outs} ({_fs_type(str(outs)) or 'unknown'})")
         gen = script(tmp / "ccgen-generator", "boot")
         cli = script(tmp / "ccgen", "cli")
         env = {"PATH": "/usr/bin:/bin", "CCGEN_ROOT": str(root)}
@@ -221,6 +251,7 @@ def main() -> int:
         return 0 if ok else 1
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(outs, ignore_errors=True)
 
 
 def pure_ratio(cfg: Path) -> bool:

@@ -14,8 +14,6 @@
 providers/store.py writes snapshots; it knows nothing of their contents.
 """
 
-from __future__ import annotations
-
 DIR = "/var/lib/ccgen"
 USER_DATA = f"{DIR}/user-data"
 METADATA = f"{DIR}/metadata"
@@ -63,17 +61,9 @@ if TYPE_CHECKING:
 
 def parse_env(text: str) -> dict[str, str]:
     """KEY=VALUE lines; blank lines, comments and optional double quotes allowed."""
-    out: dict[str, str] = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        out[key.strip()] = value
-    return out
+    from .fingerprint import parse_env as parse
+
+    return parse(text)
 
 
 def format_env(values: dict[str, str]) -> str:
@@ -120,13 +110,13 @@ class Metadata:
             raise TypeError(f"unknown metadata fields: {sorted(values)}")
 
     @classmethod
-    def from_env(cls, values: dict[str, str]) -> Metadata:
+    def from_env(cls, values: dict[str, str]) -> "Metadata":
         return cls(**{attr: values.get(key, "") for attr, key in cls.FIELDS})
 
     def to_env(self) -> str:
         return format_env({key: getattr(self, attr) for attr, key in self.FIELDS})
 
-    def replace(self, **values: str) -> Metadata:
+    def replace(self, **values: str) -> "Metadata":
         current = {attr: getattr(self, attr) for attr, _ in self.FIELDS}
         current.update(values)
         return Metadata(**current)
@@ -145,14 +135,14 @@ class Metadata:
         return self.state in (PRESENT, ABSENT)
 
 
-def metadata(reader: Reader) -> Metadata:
+def metadata(reader: "Reader") -> "Metadata":
     return Metadata.from_env(parse_env(reader.text(METADATA)))
 
 
 DMI_KEYS = ("/sys/class/dmi/id/product_uuid", "/sys/class/dmi/id/board_asset_tag")
 
 
-def machine_key(reader: Reader) -> str:
+def machine_key(reader: "Reader") -> str:
     """What tells this machine from a clone of its image: the hypervisor's DMI identity."""
     for path in DMI_KEYS:
         value = reader.text(path, 256).strip()
@@ -161,7 +151,7 @@ def machine_key(reader: Reader) -> str:
     return ""
 
 
-def belongs_here(reader: Reader, meta: Metadata) -> bool:
+def belongs_here(reader: "Reader", meta: "Metadata") -> bool:
     """False when the cache was fetched on another machine (a cloned image)."""
     if not meta.machine_key:
         return True

@@ -9,13 +9,10 @@ must not hang the boot, so anything but a regular file is refused.
 
 from __future__ import annotations
 
-import errno
-import os
-import stat
-
+from . import fingerprint
 from .diag import Diagnostics, Span
 
-MAX_BYTES = 16 * 1024 * 1024
+MAX_BYTES = fingerprint.MAX_BYTES
 
 OEM_PATH = "/usr/share/oem/cloud-config.yml"
 # Lowest precedence first: CoreOS's installer drop, then ccgen's own cache.
@@ -30,52 +27,10 @@ if TYPE_CHECKING:
     Seen = Union[bytes, str, None]  # bytes read, a listing or value, or None when missing
 
 
-class NotRegular(OSError):
-    pass
-
-
-# The Reader's own references: tests/test_plan.py makes every other use of these
-# functions fail while a compile runs, so a read that bypasses the Reader (and so the
-# plan's fingerprint) cannot go unnoticed.
-_open, _read, _close, _fstat, _listdir = os.open, os.read, os.close, os.fstat, os.listdir
-_stat, _access, _realpath = os.stat, os.access, os.path.realpath
-
-
-def _executable(host: str) -> bool:
-    try:
-        regular = stat.S_ISREG(_stat(host).st_mode)
-    except OSError:
-        return False
-    return regular and _access(host, os.X_OK)
-
-
-def read_file(host: str, limit: int = MAX_BYTES) -> bytes | None:
-    """A regular file's first `limit` + 1 bytes; None when it does not exist."""
-    try:
-        fd = _open(host, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    try:
-        st = _fstat(fd)
-        if stat.S_ISDIR(st.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "is a directory")
-        if not stat.S_ISREG(st.st_mode):
-            raise NotRegular(errno.EINVAL, "not a regular file")
-        chunks = []
-        left = limit + 1
-        while left > 0:
-            chunk = _read(fd, min(left, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
-    finally:
-        _close(fd)
-
-
-def host_path(root: str, path: str) -> str:
-    return os.path.join(root, path.lstrip("/"))
+# The one place files are read (and refused when not regular): fingerprint.py.
+NotRegular = fingerprint.NotRegular
+read_file = fingerprint.read_file
+host_path = fingerprint.host_path
 
 
 class Reader:
@@ -131,7 +86,7 @@ class Reader:
         names = self._listings.get(path)
         if names is None:
             try:
-                names = frozenset(_listdir(self.host(path)))
+                names = frozenset(fingerprint._listdir(self.host(path)))
             except OSError:
                 names = frozenset()
             self._listings[path] = names
@@ -145,20 +100,20 @@ class Reader:
 
     def executable(self, path: str) -> bool:
         """Whether `path` (under root) is an executable file."""
-        ok = _executable(self.host(path))
+        ok = fingerprint.executable(self.host(path))
         self.seen[("exec", path)] = "1" if ok else "0"
         return ok
 
     def script_dir(self) -> str:
         """The directory of the running script, as the booted system names it."""
-        where = os.path.dirname(self.argv0 if self.root != "/" else _realpath(self.argv0))
+        where = fingerprint.script_dir(self.root, self.argv0)
         self.seen[("argv0", "dir")] = where
         return where
 
     def host_listing(self, path: str) -> frozenset[str]:
         """A directory of ccgen's own installation (not under root), e.g. its providers."""
         try:
-            names = frozenset(_listdir(path))
+            names = frozenset(fingerprint._listdir(path))
         except OSError:
             names = frozenset()
         self.seen[("hostdir", path)] = "\0".join(sorted(names))
@@ -167,8 +122,8 @@ class Reader:
     def env_values(self, path: str, keys: tuple[str, ...]) -> dict[str, str]:
         """Some KEY=value settings of an environment file.  Only those are recorded, so that
         a change to the file's other lines (ccgen apply adds its own) changes nothing."""
-        values = _env_values(self.host(path), keys)
-        self.seen[("envfile", path + "\0" + ",".join(keys))] = _joined(values, keys)
+        values = fingerprint.env_values(self.host(path), keys)
+        self.seen[("envfile", path + "\0" + ",".join(keys))] = fingerprint.joined(values, keys)
         return values
 
     def fact(self, name: str, value: str) -> str:
@@ -179,61 +134,10 @@ class Reader:
 
 def answer(reader: Reader, kind: str, key: str) -> Seen:
     """What a Reader answers now for one recorded read: how replay checks a fingerprint."""
-    if kind == "file":
-        path, _, limit = key.partition("\0")
-        if path in reader.overrides:
-            return reader.overrides[path][: int(limit) + 1]
-        try:
-            return read_file(reader.host(path), int(limit))
-        except OSError as e:
-            return f"error {e.errno}"
-    if kind == "dir":
-        try:
-            return "\0".join(sorted(_listdir(reader.host(key))))
-        except OSError:
-            return ""
-    if kind == "env":
-        return reader.environ.get(key, "")
-    if kind == "exec":
-        return "1" if _executable(reader.host(key)) else "0"
-    if kind == "argv0":
-        return os.path.dirname(reader.argv0 if reader.root != "/" else _realpath(reader.argv0))
-    if kind == "hostdir":
-        try:
-            return "\0".join(sorted(_listdir(key)))
-        except OSError:
-            return ""
-    if kind == "fact":
-        return facts().get(key, "")
-    if kind == "envfile":
-        path, _, keys = key.partition("\0")
-        names = tuple(keys.split(",")) if keys else ()
-        return _joined(_env_values(reader.host(path), names), names)
-    return "unknown"
+    return fingerprint.answer(kind, key, reader.root, reader.environ, reader.argv0, reader.overrides)
 
 
-def _env_values(host: str, keys: tuple[str, ...]) -> dict[str, str]:
-    from .cache import parse_env
-
-    try:
-        data = read_file(host, 1024 * 1024) or b""
-    except OSError:
-        data = b""
-    found = parse_env(data.decode("utf-8", "replace"))
-    return {k: found[k] for k in keys if k in found}
-
-
-def _joined(values: dict[str, str], keys: tuple[str, ...]) -> str:
-    return "\0".join(f"{k}={values.get(k, '')}" for k in keys)
-
-
-def facts() -> dict[str, str]:
-    """ccgen's build facts that decide the output: the providers it was built with."""
-    try:
-        from . import _build  # type: ignore[attr-defined]
-    except ImportError:
-        return {"providers": "all"}
-    return {"providers": " ".join(_build.PROVIDERS)}
+facts = fingerprint.facts
 
 
 class Input:

@@ -4,8 +4,6 @@ A config may not define, mask, alias or add drop-ins to any unit in ccgen's
 namespace: `ccgen.target` and every `ccgen-*` unit (docs/units.md).
 """
 
-from __future__ import annotations
-
 TARGET = "ccgen.target"  # the config's units started in the boot transaction
 DEFERRED_TARGET = (
     "ccgen-deferred.target"  # the config's units started after ccgen-apply, as jobs of their own

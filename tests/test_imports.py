@@ -49,3 +49,49 @@ def test_boot_path_imports(tmp_path: Path) -> None:
     bad = [m for m in loaded if m in FORBIDDEN or m.startswith(tuple(f + "." for f in FORBIDDEN))]
     assert not bad, bad
     assert (out / "web.service").exists()
+
+
+REPLAY_PROBE = """
+import sys
+from ccgen import boot
+before = set(sys.modules)
+outcome = boot.generate(sys.argv[1], sys.argv[2])
+sys.stdout.write(repr((outcome.mode, sorted(set(sys.modules) - before))))
+"""
+
+
+def test_replay_path_imports(tmp_path: Path) -> None:
+    """A replay loads the plan's few modules: no YAML, no validation, no rendering."""
+    import shutil
+
+    from ccgen import cache, names
+
+    root = helpers.example_root(tmp_path / "root")
+    out = tmp_path / "out"
+
+    def probe() -> tuple[str, list[str]]:
+        if out.exists():
+            shutil.rmtree(out)
+        out.mkdir()
+        proc = subprocess.run(
+            [sys.executable, "-I", "-c", REPLAY_PROBE, str(out), str(root)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
+        found: tuple[str, list[str]] = ast.literal_eval(proc.stdout)
+        return found
+
+    assert probe()[0] == "full"
+    plan = root / cache.PLAN.lstrip("/")
+    plan.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(out / names.PLAN_CANDIDATE, plan)
+    mode, loaded = probe()
+    assert mode == "replayed"
+    ours = sorted(m for m in loaded if m.startswith("ccgen."))
+    assert ours == ["ccgen.fingerprint", "ccgen.planfile", "ccgen.replay", "ccgen.write"], ours
+    # Modules compiled into the interpreter (errno) cost no file look-up or load.
+    others = [m for m in loaded if not m.startswith("ccgen") and m not in sys.builtin_module_names]
+    assert not others, f"the replay path imported {others}"
+    assert (out / "web.service").exists()

@@ -145,7 +145,9 @@ def test_errors_get_a_failing_unit(tmp_path: Path) -> None:
     assert "StandardInputText=/var/lib/ccgen/user-data:6:1: error:" in unit
     assert os.readlink(out / "multi-user.target.wants" / name) == f"../{name}"
     assert not sysd.verify([out / name]), "the error unit must be a valid unit"
-    assert [d.code for d in outcome.diagnostics if d.severity == Severity.ERROR] == ["yaml-syntax"]
+    assert [line.rsplit(" ", 1)[1] for severity, line in outcome.lines if severity == Severity.ERROR] == [
+        "[yaml-syntax]"
+    ]
     # Warnings alone fail nothing.
     root2 = helpers.make_root(tmp_path / "root2", {"/var/lib/ccgen/user-data": b"#cloud-config\nbogus: 1\n"})
     out2 = tmp_path / "out2"
