@@ -66,6 +66,9 @@ PROVIDER = Provider(
         "configdrive",
         "config-drive",
         "ec2-compat",
+        # Proxmox VE and KubeVirt offer both drives; NoCloud's (order 30) is tried after this one.
+        "proxmoxve",
+        "kubevirt",
     ),
     network=False,
     labels=LABELS,
