@@ -121,8 +121,10 @@ def test_a_truncated_body_is_never_data(platform: Platform, tmp_path: Path) -> N
     b.truncate = {platform.main}
     with FakeMeta(b) as server:
         r = run(platform, server, tmp_path, "--deadline", "2")
-    assert r.status == 1 and "cut short" in r.stderr, r.stderr
-    assert not (tmp_path / "cache").exists()
+        asked = len(server.seen(path=None))
+    # The last attempt may also be the one the deadline cut, so either message is right.
+    assert r.status == 1 and ("cut short" in r.stderr or "within" in r.stderr), r.stderr
+    assert asked > 1 and not (tmp_path / "cache").exists()
     b.truncate_times = 1  # cut once, whole on the retry
     with FakeMeta(b) as server:
         r = run(platform, server, tmp_path)
