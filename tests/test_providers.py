@@ -183,6 +183,15 @@ def test_malformed_key_listing_is_reported(tmp_path: Path) -> None:
     assert (cache / "ssh-keys").read_text() == "ssh-ed25519 AAAAimds user@imds\n"
 
 
+def test_values_that_are_not_one_plain_word_are_dropped(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    bad = {"instance-id": "i-1", "hostname": "two words", "local-ipv4": "10.0.0.300", "public-ipv4": "$(x)"}
+    with FakeIMDS(Behaviour(meta=bad)) as server:
+        proc = ec2(server, cache)
+    assert proc.returncode == 0, proc.stderr
+    assert meta(cache) == {"INSTANCE_ID": "i-1", "PROVIDER": "ec2", "STATE": "present"}
+
+
 # config-drive
 
 
