@@ -43,7 +43,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", default=cache.DIR)
     p.add_argument("--run-dir", default=RUN_DIR, help="per-boot state (which provider answered)")
     p.add_argument(
-        "--metadata-file", default=attributes.PATH, help="the attributes file other units read (tests)"
+        "--metadata-file",
+        # The test suite sets CCGEN_METADATA_FILE, so that no test can write the real one.
+        default=os.environ.get("CCGEN_METADATA_FILE") or attributes.PATH,
+        help="the attributes file other units read (default /run/metadata/ccgen)",
     )
     p.add_argument("--deadline", type=_seconds, default=90.0, help="seconds for the whole fetch")
     p.add_argument("--device-timeout", type=_seconds, default=5.0, help="seconds to wait for a device")

@@ -43,6 +43,15 @@ def test_the_default_metadata_address_is_refused_in_tests(tmp_path: Path) -> Non
     assert not (tmp_path / "cache").exists()
 
 
+def test_no_test_writes_the_real_metadata_file(tmp_path: Path) -> None:
+    redirected = Path(os.environ["CCGEN_METADATA_FILE"])
+    redirected.unlink(missing_ok=True)
+    with FakeIMDS() as server:
+        proc = ec2(server, tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    assert not redirected.is_relative_to("/run") and "CCGEN_PROVIDER=ec2" in redirected.read_text()
+
+
 def meta(cache: Path) -> dict[str, str]:
     text = (cache / "metadata").read_text()
     return dict(line.split("=", 1) for line in text.splitlines())
