@@ -84,13 +84,18 @@ def inputs(ccgen: str, digest: str) -> str:
 FETCH_DEADLINE = 90  # seconds for the whole fetch (docs/providers.md)
 
 
-def fetch(p: Provider, ccgen: str, endpoint: str | None, blocking: bool) -> str:
+def fetch(
+    p: Provider, ccgen: str, endpoint: str | None, blocking: bool, after: list[str] | None = None
+) -> str:
     """The provider's fetch unit.  `blocking`: nothing is known about this instance yet, so
-    the boot waits for it (bounded); otherwise it refreshes the cache in the background."""
+    the boot waits for it (bounded); otherwise it refreshes the cache in the background.
+    `after`: the fetch units of providers that go first on this machine."""
     args = f" --endpoint {exec_word(endpoint)}" if endpoint else ""
     t = UnitText()
     t.add("Unit", "Description", f"Fetch cloud-config: {p.description}")
     t.add("Unit", "Documentation", "man:ccgen(8)")
+    if after:
+        t.add("Unit", "After", " ".join(after))
     if p.network:
         t.add("Unit", "Wants", "network-online.target")
         if blocking:

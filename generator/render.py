@@ -281,7 +281,16 @@ class _Renderer:
 
     def fetch_unit(self, provider: Provider, endpoint: str | None) -> None:
         name = names.fetch_unit(provider.name)
-        self.add(File(name, internal.fetch(provider, self.s.ccgen, endpoint, self.s.blocking_fetch)), None)
+        # Several providers for one machine take turns, by their order, so that the first to
+        # answer is always the same one; only within one kind: a network fetch runs after
+        # ccgen-apply and a device fetch before it, so that order is already fixed.
+        earlier = sorted(
+            names.fetch_unit(q.name)
+            for q, _ in self.s.fetch
+            if q.network == provider.network and (q.order, q.name) < (provider.order, provider.name)
+        )
+        unit = internal.fetch(provider, self.s.ccgen, endpoint, self.s.blocking_fetch, earlier)
+        self.add(File(name, unit), None)
         self.add(Link(f"multi-user.target.wants/{name}", f"../{name}"), None)
 
     def inputs_unit(self, digest: str) -> None:

@@ -55,11 +55,14 @@ class Result:
         metadata: Metadata,
         keys: list[str] | tuple[str, ...] = (),
         notes: list[str] | None = None,
+        finish: Callable[[], None] | None = None,
     ) -> None:
         self.user_data = user_data
         self.metadata = metadata
         self.keys = tuple(keys)
         self.notes = notes if notes is not None else []
+        # Run once the result is in the cache (Azure's ready report); FetchError fails the fetch.
+        self.finish = finish
 
 
 class Provider:
@@ -71,6 +74,7 @@ class Provider:
         "labels",
         "name",
         "network",
+        "network_if",
         "oem_ids",
         "order",
     )
@@ -87,6 +91,7 @@ class Provider:
         default_endpoint: str | None = None,
         order: int = 50,
         detect: Callable[[dict[str, str]], bool] | None = None,
+        network_if: Callable[[dict[str, str]], bool] | None = None,
     ) -> None:
         self.name = name
         self.description = description
@@ -97,6 +102,22 @@ class Provider:
         self.default_endpoint = default_endpoint  # the platform's real address; tests never use it
         self.order = order  # when several serve one OEM id, lower runs first; the first to answer wins
         self.detect = detect  # chosen, besides any OEM id, when the kernel command line asks for it
+        # A device provider that the kernel command line can point at a URL instead (NoCloud's s=).
+        self.network_if = network_if
+
+    def for_kernel(self, kernel: dict[str, str]) -> Provider:
+        """The descriptor as this boot uses it: the network variant when the command line says so."""
+        if self.network_if is None or not self.network_if(kernel):
+            return self
+        return Provider(
+            self.name,
+            self.description,
+            self.fetch,
+            oem_ids=self.oem_ids,
+            network=True,
+            order=self.order,
+            detect=self.detect,
+        )
 
 
 def first_line(data: bytes | None) -> str:

@@ -33,6 +33,7 @@ class Client:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        retry: frozenset[int] = frozenset(),
     ) -> None:
         if not endpoints:
             raise FetchError("no endpoint to ask")
@@ -51,9 +52,15 @@ class Client:
         self.jitter = jitter
         self.until = clock() + deadline
         self.requests = 0
+        self.retry = retry  # statuses besides 5xx and 429 that this service means as "try again"
 
     def send(
-        self, method: str, path: str, headers: dict[str, str] | None = None, no_answer_hint: str = ""
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str] | None = None,
+        no_answer_hint: str = "",
+        body: bytes | None = None,
     ) -> http.Response:
         """One request, retried while the answer is transient and time is left."""
         attempt = 0
@@ -72,10 +79,11 @@ class Client:
                     endpoint + path,
                     {**self.headers, **(headers or {})},
                     timeout=min(self.timeout, left),
+                    body=body,
                 )
                 self.answered = endpoint
                 answered_once = True
-                if resp.status != 429 and resp.status < 500:
+                if resp.status != 429 and resp.status < 500 and resp.status not in self.retry:
                     return resp
                 problem = f"{method} {path}: HTTP {resp.status}"
             except http.TransientError as e:
@@ -101,3 +109,10 @@ class Client:
         if resp.status == 404:
             return None
         raise FetchError(f"GET {path}: HTTP {resp.status}")
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """A URL as the Client's endpoint (scheme://host:port) and the path with its query."""
+    parts = http.check_url(url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return f"{parts.scheme}://{parts.netloc}", path

@@ -61,3 +61,27 @@ def mount_command(device: str, argv: list[str]) -> list[str]:
         'mount -o ro,nosuid,nodev,noexec "$1" "$mnt"; shift; "$@" --source "$mnt"'
     )
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", device, *argv]
+
+
+def read_from_device(device: str, name: str, timeout: float = 30.0, limit: int = MAX_FILE) -> bytes | None:
+    """One file from a device that is mounted read-only, for this read only, in a private mount
+    namespace (a network provider's provisioning media); None when the file is not there."""
+    script = (
+        "set -e; mnt=$(mktemp -d /run/ccgen-media.XXXXXX); "
+        'trap \'umount "$mnt" 2>/dev/null; rmdir "$mnt"\' EXIT; '
+        'mount -o ro,nosuid,nodev,noexec "$1" "$mnt"; '
+        '[ -f "$mnt/$2" ] || exit 3; head -c "$3" "$mnt/$2"'
+    )
+    argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", device, name]
+    try:
+        proc = subprocess.run([*argv, str(limit + 1)], capture_output=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise FetchError(f"cannot read {name} from {device}: {e}") from None
+    if proc.returncode == 3:
+        return None
+    if proc.returncode != 0:
+        problem = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise FetchError(f"cannot read {name} from {device}: {problem[-1] if problem else proc.returncode}")
+    if len(proc.stdout) > limit:
+        raise FetchError(f"{name} on {device}: larger than {limit} bytes")
+    return proc.stdout

@@ -15,7 +15,7 @@ import time
 
 from ccgen import cache
 
-from . import registry, store
+from . import attributes, registry, store
 from .base import FetchError, Provider, Request, Result, Unavailable
 
 RUN_DIR = "/run/ccgen"
@@ -42,6 +42,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--source", help="read an already-mounted device tree instead of finding the device")
     p.add_argument("--cache-dir", default=cache.DIR)
     p.add_argument("--run-dir", default=RUN_DIR, help="per-boot state (which provider answered)")
+    p.add_argument(
+        "--metadata-file",
+        # The test suite sets CCGEN_METADATA_FILE, so that no test can write the real one.
+        default=os.environ.get("CCGEN_METADATA_FILE") or attributes.PATH,
+        help="the attributes file other units read (default /run/metadata/ccgen)",
+    )
     p.add_argument("--deadline", type=_seconds, default=90.0, help="seconds for the whole fetch")
     p.add_argument("--device-timeout", type=_seconds, default=5.0, help="seconds to wait for a device")
     p.add_argument(
@@ -72,40 +78,38 @@ def _from_device(p: Provider, a: argparse.Namespace) -> int:
     found = device.find_device(p.labels, a.device_timeout)
     if found is None:
         _say(f"no device labelled {' or '.join(p.labels)}; the cache is kept")
+        _attributes_from_cache(a)
         return 0
     ccgen = os.path.join(os.path.dirname(os.path.realpath(sys.argv[0])), "ccgen")
     argv = [ccgen, "fetch", p.name, "--cache-dir", a.cache_dir, "--run-dir", a.run_dir]
+    argv += ["--metadata-file", a.metadata_file]
     argv += ["--deadline", str(a.deadline)] + (["--reload"] if a.reload else [])
     return os.spawnvp(os.P_WAIT, "unshare", device.mount_command(found, argv))
 
 
-def _fetch(p: Provider, a: argparse.Namespace) -> Result | tuple[int, str, str]:
+def _fetch(p: Provider, a: argparse.Namespace, kernel: dict[str, str]) -> Result | tuple[int, str, str]:
     """The provider's result, or (exit status, result, detail) when there is nothing to store."""
-    if p.network and a.endpoint is None and os.environ.get("CCGEN_FORBID_DEFAULT_ENDPOINT") == "1":
+    forbid = os.environ.get("CCGEN_FORBID_DEFAULT_ENDPOINT") == "1"
+    if p.default_endpoint is not None and a.endpoint is None and forbid:
         # The test suite sets this: a test that forgot its own server fails, sending nothing.
+        # (Providers without a platform address take theirs from the test's own input.)
         message = "refusing the platform's real metadata address (CCGEN_FORBID_DEFAULT_ENDPOINT=1)"
         _say(message)
         return 2, "failed", message
     if p.labels and a.source is None:
         status = _from_device(p, a)
         return status, "device", f"ran with its device mounted (exit {status})"
-    from ccgen.inputs import Reader, kernel_options
-
     root = os.environ.get("CCGEN_ROOT") or "/"
-    req = Request(
-        endpoint=a.endpoint,
-        source=a.source,
-        deadline=a.deadline,
-        kernel=kernel_options(Reader(root)),
-        root=root,
-    )
+    req = Request(endpoint=a.endpoint, source=a.source, deadline=a.deadline, kernel=kernel, root=root)
     try:
         return p.fetch(req)
     except Unavailable as e:
         _say(f"{e}; the cache is kept")
+        _attributes_from_cache(a)
         return 0, "unavailable", str(e)
     except FetchError as e:
         _say(f"failed: {e}; the cache is kept")
+        _attributes_from_cache(a)
         return 1, "failed", str(e)
 
 
@@ -140,27 +144,54 @@ def _includes(p: Provider, a: argparse.Namespace, got: Result, started: float) -
     return include.fetch_all(got.user_data, started + a.deadline, old.includes if old else {}, _say)
 
 
+def _attributes(a: argparse.Namespace, meta: cache.Metadata, origin: str) -> None:
+    try:
+        attributes.write(a.metadata_file, meta, origin)
+    except OSError as e:
+        _say(f"cannot write {a.metadata_file}: {e.strerror or e}")
+
+
+def _attributes_from_cache(a: argparse.Namespace) -> None:
+    """After a failed fetch other units still get this instance's metadata, from the cache;
+    never a cache fetched on another machine (a cloned image)."""
+    from ccgen.inputs import Reader
+
+    try:
+        snap = store.load(a.cache_dir)
+    except OSError:
+        return
+    if snap is None or not snap.metadata.provider:
+        return
+    if not cache.belongs_here(Reader(os.environ.get("CCGEN_ROOT") or "/"), snap.metadata):
+        return
+    _attributes(a, snap.metadata, f"{snap.metadata.provider}, from the cache")
+
+
 def main(argv: list[str]) -> int:
     started = time.monotonic()
     a = parser().parse_args(argv)
-    p = registry.providers()[a.provider]
-    status, result, detail = _run(p, a, started)
+    from ccgen.inputs import Reader, kernel_options
+
+    kernel = kernel_options(Reader(os.environ.get("CCGEN_ROOT") or "/"))
+    p = registry.providers()[a.provider].for_kernel(kernel)
+    status, result, detail = _run(p, a, kernel, started)
     if result != "device":  # the mounted run records itself
         record(a.run_dir, p.name, result, detail)
     return status
 
 
-def _run(p: Provider, a: argparse.Namespace, started: float) -> tuple[int, str, str]:
+def _run(p: Provider, a: argparse.Namespace, kernel: dict[str, str], started: float) -> tuple[int, str, str]:
+    from ccgen.inputs import Reader
+
     other = _answered_already(a.run_dir, p.name)
     if other is not None:
         _say(f"{other} already answered in this boot; nothing to do")
         return 0, "skipped", f"{other} already answered in this boot"
-    got = _fetch(p, a)
+    got = _fetch(p, a, kernel)
     if isinstance(got, tuple):
         return got
     for note in got.notes:
         _say(note)
-    from ccgen.inputs import Reader
 
     state = cache.PRESENT if got.user_data is not None else cache.ABSENT
     meta = got.metadata.replace(
@@ -174,18 +205,28 @@ def _run(p: Provider, a: argparse.Namespace, started: float) -> tuple[int, str, 
             changed = store.store(a.cache_dir, snap)
     except FetchError as e:
         _say(f"{e}; nothing stored")
+        _attributes_from_cache(a)
         return 1, "failed", str(e)
     except OSError as e:
         _say(f"cannot store the cache in {a.cache_dir}: {e.strerror or e}")
+        _attributes_from_cache(a)
         return 1, "failed", f"cannot store the cache: {e.strerror or e}"
     _mark_answered(a.run_dir, p.name)
-    if not changed:
-        _say(f"{p.name}: unchanged (user-data {state})")
-        return 0, "unchanged", f"user-data {state}"
-    _say(f"{p.name}: stored (user-data {state}, {len(snap.keys)} key(s))")
-    if not a.reload:
-        return 0, "stored", f"user-data {state}, {len(snap.keys)} key(s)"
+    _attributes(a, meta, p.name)
+    if changed:
+        result, detail = "stored", f"user-data {state}, {len(snap.keys)} key(s)"
+    else:
+        result, detail = "unchanged", f"user-data {state}"
+    _say(f"{p.name}: {result} ({detail})")
+    status = 0
+    if got.finish is not None:
+        try:
+            got.finish()
+        except FetchError as e:
+            _say(f"{p.name}: {e}")
+            status, detail = 1, f"{detail}; {e}"
+    if not changed or not a.reload:
+        return status, result, detail
     from ccgen import reload
 
-    status = reload.reload_and_start()
-    return status, "stored", f"user-data {state}, {len(snap.keys)} key(s); reloaded"
+    return reload.reload_and_start() or status, result, f"{detail}; reloaded"

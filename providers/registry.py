@@ -63,7 +63,8 @@ def choose(reader: Reader, kernel: dict[str, str], oem_id: str) -> list[Provider
         name = explicit.lower()
         if name == "none":
             return []
-        return [all_[name]] if name in all_ else by_oem_id(name)
+        found = [all_[name]] if name in all_ else by_oem_id(name)
+        return [p.for_kernel(kernel) for p in found]
     chosen: list[Provider] = []
     for key in ("coreos.oem.id", "flatcar.oem.id"):
         if key in kernel:
@@ -74,4 +75,4 @@ def choose(reader: Reader, kernel: dict[str, str], oem_id: str) -> list[Provider
     for p in sorted(all_.values(), key=lambda p: (p.order, p.name)):
         if p not in chosen and p.detect is not None and p.detect(kernel):
             chosen.append(p)
-    return chosen
+    return [p.for_kernel(kernel) for p in chosen]

@@ -237,6 +237,26 @@ def test_keys_debian_layout_keeps_hand_added_keys(root: Path) -> None:
     assert (mode(ssh), ssh.stat().st_uid) == (0o700, 500)
 
 
+def test_keys_go_away_when_the_providers_list_empties(root: Path) -> None:
+    ssh = root / "home/core/.ssh"
+    ssh.mkdir(mode=0o700)
+    os.chown(ssh, 500, 500)
+    (ssh / "authorized_keys").write_text("ssh-ed25519 AAAAhand added@laptop\n")
+    os.chown(ssh / "authorized_keys", 500, 500)
+    helpers.make_root(root, {"/var/lib/ccgen/ssh-keys": "ssh-rsa AAAAmeta one@p\nssh-rsa AAAAgone two@p\n"})
+    assert apply(root, "{}\n").returncode == 0
+    assert "AAAAgone" in (ssh / "authorized_keys").read_text()
+    # The platform dropped one key, then every key: ccgen's go with them, the user's stay.
+    helpers.make_root(root, {"/var/lib/ccgen/ssh-keys": "ssh-rsa AAAAmeta one@p\n"})
+    assert apply(root, "{}\n").returncode == 0
+    text = (ssh / "authorized_keys").read_text()
+    assert "AAAAmeta" in text and "AAAAgone" not in text
+    helpers.make_root(root, {"/var/lib/ccgen/ssh-keys": ""})
+    proc = apply(root, "{}\n")
+    assert proc.returncode == 0 and "ccgen's keys for core removed" in proc.stderr, proc.stderr
+    assert (ssh / "authorized_keys").read_text() == "ssh-ed25519 AAAAhand added@laptop\n"
+
+
 def test_keys_coreos_layout(root: Path) -> None:
     helpers.make_root(root, {"/usr/bin/update-ssh-keys": "#!/bin/sh\n"})
     keys_d = root / "home/core/.ssh/authorized_keys.d"

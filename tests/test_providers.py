@@ -43,6 +43,15 @@ def test_the_default_metadata_address_is_refused_in_tests(tmp_path: Path) -> Non
     assert not (tmp_path / "cache").exists()
 
 
+def test_no_test_writes_the_real_metadata_file(tmp_path: Path) -> None:
+    redirected = Path(os.environ["CCGEN_METADATA_FILE"])
+    redirected.unlink(missing_ok=True)
+    with FakeIMDS() as server:
+        proc = ec2(server, tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    assert not redirected.is_relative_to("/run") and "CCGEN_PROVIDER=ec2" in redirected.read_text()
+
+
 def meta(cache: Path) -> dict[str, str]:
     text = (cache / "metadata").read_text()
     return dict(line.split("=", 1) for line in text.splitlines())
@@ -181,6 +190,15 @@ def test_malformed_key_listing_is_reported(tmp_path: Path) -> None:
         proc = ec2(server, cache)
     assert proc.returncode == 0 and "malformed public-keys" in proc.stderr
     assert (cache / "ssh-keys").read_text() == "ssh-ed25519 AAAAimds user@imds\n"
+
+
+def test_values_that_are_not_one_plain_word_are_dropped(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    bad = {"instance-id": "i-1", "hostname": "two words", "local-ipv4": "10.0.0.300", "public-ipv4": "$(x)"}
+    with FakeIMDS(Behaviour(meta=bad)) as server:
+        proc = ec2(server, cache)
+    assert proc.returncode == 0, proc.stderr
+    assert meta(cache) == {"INSTANCE_ID": "i-1", "PROVIDER": "ec2", "STATE": "present"}
 
 
 # config-drive

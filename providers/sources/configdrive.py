@@ -18,6 +18,7 @@ def fetch(req: Request) -> Result:
 
     from ccgen.cache import Metadata
 
+    from .. import values as checked
     from ..device import read_file
 
     if req.source is None:
@@ -38,8 +39,8 @@ def fetch(req: Request) -> Result:
         if not isinstance(doc, dict):
             raise FetchError("meta_data.json is not a JSON object")
         for key, attr in (("uuid", "instance_id"), ("hostname", "hostname"), ("availability_zone", "zone")):
-            value = doc.get(key)
-            if isinstance(value, str) and value and value.isprintable():
+            value = checked.text(doc.get(key))
+            if value:
                 values[attr] = value
         public = doc.get("public_keys")
         if isinstance(public, dict):
@@ -66,6 +67,9 @@ PROVIDER = Provider(
         "configdrive",
         "config-drive",
         "ec2-compat",
+        # Proxmox VE and KubeVirt offer both drives; NoCloud's (order 30) is tried after this one.
+        "proxmoxve",
+        "kubevirt",
     ),
     network=False,
     labels=LABELS,

@@ -71,6 +71,8 @@ class _Session:
 def fetch(req: Request) -> Result:
     from ccgen.cache import Metadata
 
+    from .. import values as checked
+
     s = _Session(req)
     notes: list[str] = []
     user_data = s.get("/latest/user-data")
@@ -84,7 +86,8 @@ def fetch(req: Request) -> Result:
         ("zone", "placement/availability-zone"),
         ("region", "placement/region"),
     ):
-        value = first_line(s.get(f"/latest/meta-data/{path}"))
+        raw = first_line(s.get(f"/latest/meta-data/{path}"))
+        value = checked.ipv4(raw) if attr.endswith("ipv4") else checked.text(raw)
         if value:
             values[attr] = value
     keys: list[str] = []

@@ -447,6 +447,15 @@ echo "at multi-user.target $(systemctl show -p ActiveEnterTimestampMonotonic --v
 )
 
 
+PROBE_METADATA = (
+    PROBE_PROVIDER
+    + r"""
+cat /run/metadata/ccgen | sed 's/^/attr /'
+stat -c 'mode %a %U' /run/metadata/ccgen
+"""
+)
+
+
 def test_boot_order_format_mount_dropins_specifiers(
     session_tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -478,3 +487,113 @@ def test_boot_order_format_mount_dropins_specifiers(
             f" deferred units done {(at['data-writer.service'] - at['ccgen-apply.service']) / 1000:.0f} ms after it;"
             f" multi-user.target {(at['multi-user.target'] - at['ccgen-apply.service']) / 1000:.0f} ms after it"
         )
+
+
+def after_fetch(provider: str) -> dict[str, str]:
+    """The report waits for this provider's fetch unit too (machine.REPORT_UNIT names only EC2's
+    and the config drive's)."""
+    unit = f"ccgen-fetch-{provider}.service"
+    return {f"/etc/systemd/system/vmtest-report.service.d/{provider}.conf": f"[Unit]\nAfter={unit}\n"}
+
+
+NOCLOUD_USER_DATA = """#cloud-config
+write_files:
+  - path: /etc/from-nocloud
+    content: from the seed
+coreos:
+  units:
+    - name: nocloud-unit.service
+      command: start
+      content: "[Service]\\nType=oneshot\\nRemainAfterExit=yes\\nExecStart=/bin/true\\n"
+"""
+
+
+def cidata_iso(tmp: Path) -> Path:
+    seed = tmp / "seed"
+    seed.mkdir()
+    (seed / "user-data").write_text(NOCLOUD_USER_DATA)
+    (seed / "meta-data").write_text(
+        f"instance-id: iid-vmtest-01\nlocal-hostname: nc-host\npublic-keys:\n  - {SSH_KEY}\n"
+    )
+    iso = tmp / "cidata.iso"
+    machine.run("genisoimage", "-quiet", "-V", "cidata", "-r", "-J", "-o", str(iso), str(seed))
+    return iso
+
+
+def test_nocloud_cidata_without_network(session_tree: Path, tmp_path: Path) -> None:
+    probe = PROBE_METADATA.replace("{unit}", "nocloud-unit.service").replace("{file}", "/etc/from-nocloud")
+    files = {
+        "/usr/share/oem/cloud-config.yml": PROVIDER_OEM.format(oem_id="qemu"),
+        "/etc/vmtest/probe.sh": probe,
+        **after_fetch("nocloud"),
+    }
+    disk = machine.make_disk(session_tree, tmp_path, files)
+    b = machine.boot(disk, tmp_path, extra_disks=(cidata_iso(tmp_path),))  # no server: no network at all
+    report = booted("NoCloud cidata", b)
+    why = explain("NoCloud cidata", b)
+    assert lines(report, "unit") == ["nocloud-unit.service active loaded"], why
+    assert lines(report, "file") == ["from the seed"], why
+    assert lines(report, "hostname") == ["nc-host"], why
+    assert lines(report, "key") == [SSH_KEY], why
+    assert "INSTANCE_ID=iid-vmtest-01" in lines(report, "meta"), why
+    attrs = lines(report, "attr")
+    assert "CCGEN_PROVIDER=nocloud" in attrs and "CCGEN_INSTANCE_ID=iid-vmtest-01" in attrs, why
+    assert "CCGEN_HOSTNAME=nc-host" in attrs, why
+    assert lines(report, "mode") == ["644 root"], why
+
+
+GCE_USER_DATA = """#cloud-config
+write_files:
+  - path: /etc/gce-address
+    content: "address=$private_ipv4"
+coreos:
+  units:
+    - name: gce-unit.service
+      command: start
+      content: "[Service]\\nType=oneshot\\nRemainAfterExit=yes\\nEnvironmentFile=/run/metadata/ccgen\\nExecStart=/bin/sh -c 'echo $CCGEN_ZONE > /run/gce-zone'\\n"
+"""
+
+
+def test_gce_through_guestfwd(session_tree: Path, tmp_path: Path) -> None:
+    from .. import platforms
+    from ..fakemeta import FakeMeta
+
+    with_wait_online(session_tree)
+    probe = PROBE_METADATA.replace("{unit}", "gce-unit.service").replace("{file}", "/etc/gce-address")
+    probe += 'echo "zone $(cat /run/gce-zone)"\n'
+    files = {
+        "/usr/share/oem/cloud-config.yml": PROVIDER_OEM.format(oem_id="qemu"),  # the command line wins
+        "/etc/vmtest/probe.sh": probe,
+        **after_fetch("gce"),
+    }
+    disk = machine.make_disk(session_tree, tmp_path, files)
+    behaviour = platforms.gce(
+        user_data=GCE_USER_DATA.encode(),
+        instance={"ssh-keys": f"core:{SSH_KEY}"},
+        project={},
+        external_ip=None,
+    )
+    behaviour.routes[platforms.GCE + "instance/network-interfaces/0/ip"] = b"10.0.2.15"
+    cmdline = f"ccgen.provider=gce ccgen.gce.endpoint=http://{machine.GUEST_SERVER}/"
+    with FakeMeta(behaviour) as server:
+        b = machine.boot(disk, tmp_path, cmdline=cmdline, server_port=server.port)
+        seen = server.seen()
+    report = booted("GCE", b)
+    why = explain("GCE", b)
+    assert seen and all(s.headers.get("metadata-flavor") == "Google" for s in seen), why
+    assert lines(report, "unit") == ["gce-unit.service active loaded"], why
+    assert lines(report, "file") == ["address=10.0.2.15"], why
+    assert lines(report, "key") == [SSH_KEY], why
+    assert lines(report, "hostname") == ["gce-node.c.my-project.internal"], why
+    attrs = lines(report, "attr")
+    for want in (
+        "CCGEN_PROVIDER=gce",
+        "CCGEN_INSTANCE_ID=4520031799277581759",
+        "CCGEN_ZONE=us-central1-a",
+        "CCGEN_REGION=us-central1",
+        "CCGEN_INSTANCE_TYPE=e2-medium",
+        "CCGEN_IPV4_PRIVATE=10.0.2.15",
+        "COREOS_PRIVATE_IPV4=10.0.2.15",
+    ):
+        assert want in attrs, why
+    assert lines(report, "zone") == ["us-central1-a"], "a unit read /run/metadata/ccgen: " + why
