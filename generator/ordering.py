@@ -94,6 +94,8 @@ class Info:
         default: str | None = None
         what_type = options = ""
         for p in parsed:
+            if not p.entries:
+                continue
             self.after += p.words("Unit", "After")
             self.before += p.words("Unit", "Before")
             for key in PULLS:
@@ -101,8 +103,9 @@ class Info:
             for path in p.words("Unit", "RequiresMountsFor"):
                 self.pulls += unitfile.mounts_for(path)
             default = p.last("Unit", "DefaultDependencies") or default
-            what_type = p.last("Mount", "Type") or what_type
-            options = p.last("Mount", "Options") or options
+            if name.endswith(".mount"):
+                what_type = p.last("Mount", "Type") or what_type
+                options = p.last("Mount", "Options") or options
         self.default_deps = default is None or default.strip().lower() not in ("no", "false", "0", "off", "n")
         self.remote = what_type in REMOTE_FS or "_netdev" in options.split(",")
 

@@ -60,6 +60,8 @@ def path_problem(path: str) -> str | None:
     for part in path.split("/"):
         if part in (".", ".."):
             return f"{path!r} leaves the output directory"
+        if len(part) * 4 <= NAME_MAX:
+            continue  # within the limit even if every character took 4 bytes: no encoding
         try:
             size = len(part.encode("utf-8"))
         except UnicodeEncodeError:
@@ -75,7 +77,6 @@ class Plan:
     def __init__(self) -> None:
         self._entries: dict[str, Entry] = {}
         self._pending: dict[str, Entry] | None = None
-        self.replayed = False  # set by replay.py: written from a stored plan
 
     def add(self, entry: Entry) -> tuple[str, str] | None:
         """None when added (or already there, identical); else (code, why not)."""

@@ -39,24 +39,26 @@ class Parsed:
         self.outside: list[Entry] = []  # assignments before any section: systemd ignores them
         self.first_section_line = 0  # 0: no section at all
         self.unit_header_line = 0  # the first [Unit] line, 0 if none
-        self._index: dict[tuple[str, str], list[str]] | None = None
+        self._index: dict[tuple[str, str], tuple[str, ...]] | None = None
 
-    def values(self, section: str, key: str) -> list[str]:
+    def values(self, section: str, key: str) -> tuple[str, ...]:
         """Every value of section.key in order, an empty assignment resetting the list."""
-        if self._index is None:
+        index = self._index
+        if index is None:
             # Built once: ordering and [Install] ask a dozen questions of every unit.
-            index: dict[tuple[str, str], list[str]] = {}
+            lists: dict[tuple[str, str], list[str]] = {}
             for e in self.entries:
-                found = index.setdefault((e.section, e.key), [])
+                found = lists.setdefault((e.section, e.key), [])
                 if e.value:
                     found.append(e.value)
                 else:
                     found.clear()
-            self._index = index
-        return list(self._index.get((section, key), ()))
+            index = self._index = {k: tuple(v) for k, v in lists.items()}
+        return index.get((section, key), ())
 
     def words(self, section: str, key: str) -> list[str]:
-        return [w for v in self.values(section, key) for w in v.split()]
+        found = self.values(section, key)
+        return " ".join(found).split() if found else []
 
     def last(self, section: str, key: str) -> str | None:
         found = self.values(section, key)
@@ -72,7 +74,7 @@ def parse(text: str) -> Parsed:
     only read a Parsed."""
     found = _parsed.get(text)
     if found is None:
-        if len(_parsed) >= 4096:  # a long-lived process (the tests) must not grow without bound
+        if len(_parsed) >= 1 << 16:  # a config's texts fit; a long-lived process (the tests) stays bounded
             _parsed.clear()
         found = _parsed[text] = _parse(text)
     return found
@@ -80,24 +82,25 @@ def parse(text: str) -> Parsed:
 
 def _parse(text: str) -> Parsed:
     out = Parsed()
+    entries, outside = out.entries, out.outside
     section = ""
     pending = ""
     pending_line = 0
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if pending:
-            if line.startswith(("#", ";")):
+            if line[:1] in ("#", ";"):
                 continue  # a comment inside a continued line is skipped
             line = pending + line
             pending = ""
         else:
-            pending_line = number
-            if not line or line.startswith(("#", ";")):
+            if not line or line[0] in "#;":
                 continue
-        if line.endswith("\\"):
+            pending_line = number
+        if line[-1] == "\\":
             pending = line[:-1] + " "
             continue
-        if line.startswith("[") and line.endswith("]"):
+        if line[0] == "[" and line[-1] == "]":
             section = line[1:-1]
             if not out.first_section_line:
                 out.first_section_line = pending_line
@@ -105,10 +108,8 @@ def _parse(text: str) -> Parsed:
                 out.unit_header_line = pending_line
             continue
         key, sep, value = line.partition("=")
-        if not sep:
-            continue
-        entry = Entry(section, key.strip(), value.strip(), pending_line)
-        (out.entries if section else out.outside).append(entry)
+        if sep:
+            (entries if section else outside).append(Entry(section, key.strip(), value.strip(), pending_line))
     return out
 
 
