@@ -56,17 +56,20 @@ def write_at(
                 posix.fsync(fd)
         finally:
             posix.close(fd)
-        posix.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
         _unlink_quietly(tmp, dir_fd)
         raise
-    if sync:
-        posix.fsync(dir_fd)
+    _rename_into_place(dir_fd, tmp, name, sync)
 
 
 def symlink_at(dir_fd: int, name: str, target: str, *, sync: bool = False) -> None:
     tmp = _temp_name()
     posix.symlink(target, tmp, dir_fd=dir_fd)
+    _rename_into_place(dir_fd, tmp, name, sync)
+
+
+def _rename_into_place(dir_fd: int, tmp: str, name: str, sync: bool) -> None:
+    """The temporary becomes the target, or is removed; with sync, the rename is on disk."""
     try:
         posix.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:

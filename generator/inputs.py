@@ -20,6 +20,7 @@ INSTALLER_USER_DATA = "/var/lib/coreos-install/user_data"
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Union
 
     from .cache import Metadata
@@ -161,15 +162,21 @@ def kernel_options(reader: Reader) -> dict[str, str]:
 def read_input(reader: Reader, path: str, diags: Diagnostics) -> Input | None:
     """A config file under the reader's root; None when it is missing (a normal state) or
     unreadable (an error)."""
+    _, data = _read_reporting(reader.read, path, diags)
+    return None if data is None else Input(path, data)
+
+
+def _read_reporting(
+    read: Callable[[str], bytes | None], path: str, diags: Diagnostics
+) -> tuple[bool, bytes | None]:
+    """(readable, read(path)): an unreadable file is reported as an error."""
     try:
-        data = reader.read(path)
+        return True, read(path)
     except IsADirectoryError:
         diags.error(Span(path, 1, 1), "read", "is a directory, not a cloud-config file")
-        return None
     except OSError as e:
         diags.error(Span(path, 1, 1), "read", f"cannot read: {e.strerror or e}")
-        return None
-    return None if data is None else Input(path, data)
+    return False, None
 
 
 def read_named(path: str, diags: Diagnostics) -> Input | None:
@@ -178,13 +185,8 @@ def read_named(path: str, diags: Diagnostics) -> Input | None:
 
     if path == "-":
         return Input("<stdin>", sys.stdin.buffer.read(MAX_BYTES + 1))
-    try:
-        data = read_file(path)
-    except IsADirectoryError:
-        diags.error(Span(path, 1, 1), "read", "is a directory, not a cloud-config file")
-        return None
-    except OSError as e:
-        diags.error(Span(path, 1, 1), "read", f"cannot read: {e.strerror or e}")
+    readable, data = _read_reporting(read_file, path, diags)
+    if not readable:
         return None
     if data is None:
         diags.error(Span(path, 1, 1), "read", "no such file")

@@ -90,15 +90,9 @@ def base64_bytes(data: str | bytes, what: str) -> bytes:
 
 def gunzip(data: bytes, what: str, limit: int = 16 * 1024 * 1024) -> bytes:
     """gzip-compressed data, unpacked with a cap so that a small bomb cannot fill memory."""
-    import zlib
+    from ccgen import rules
 
-    d = zlib.decompressobj(wbits=31)
     try:
-        out = d.decompress(data, limit + 1)
-    except zlib.error as e:
-        raise FetchError(f"{what} is not valid gzip data: {e}") from None
-    if len(out) > limit or d.unconsumed_tail:
-        raise FetchError(f"{what} unpacks to more than {limit} bytes")
-    if not d.eof:
-        raise FetchError(f"{what} is not valid gzip data: it is cut short")
-    return out
+        return rules.gunzip(data, limit)
+    except rules.DecodeError as e:
+        raise FetchError(f"{what}: {e}") from None
