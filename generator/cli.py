@@ -273,10 +273,12 @@ def cmd_prime(argv: list[str]) -> int:
         help="where the image has ccgen-generator",
     )
     a = p.parse_args(argv)
+    from .fingerprint import realpath
+
     env = {"SYSTEMD_VIRTUALIZATION": a.virtualization} if a.virtualization else {}
-    reader = inputs.Reader(
-        a.root, env, overrides={"/proc/cmdline": a.cmdline.encode() + b"\n"}, argv0=a.generator
-    )
+    # The booted generator records its directory with links resolved (/lib -> usr/lib).
+    argv0 = realpath(a.generator, a.root) if a.generator.startswith("/") else a.generator
+    reader = inputs.Reader(a.root, env, overrides={"/proc/cmdline": a.cmdline.encode() + b"\n"}, argv0=argv0)
     diags = Diagnostics()
     compiled = pipeline.compile_boot(reader, diags)
     found = diags.sorted()

@@ -99,10 +99,12 @@ def inputs_digest(found: list[Input]) -> str:
 _INPUT_DIRS = ("/usr/share/oem", "/var/lib/ccgen", "/var/lib/coreos-install")
 
 
-def inputs_may_appear_late(reader: Reader, installed: InstalledUnits) -> bool:
+def inputs_may_appear_late(
+    reader: Reader, installed: InstalledUnits, defined: frozenset[str] = frozenset()
+) -> bool:
     """Whether /var or the OEM partition is a mount of its own that the generator may run
-    before (an fstab line or a .mount unit for it or a parent): only then is
-    ccgen-inputs.service needed (docs/generator.md)."""
+    before (an fstab line, or a .mount unit for it or a parent, installed or `defined` by the
+    config itself): only then is ccgen-inputs.service needed (docs/generator.md)."""
     prefixes = set()
     for d in _INPUT_DIRS:
         parts = d.strip("/").split("/")
@@ -113,7 +115,8 @@ def inputs_may_appear_late(reader: Reader, installed: InstalledUnits) -> bool:
             return True
     from .unitfile import mount_unit
 
-    return any(installed.find(mount_unit(p)) is not None for p in sorted(prefixes))
+    mounts = [mount_unit(p) for p in sorted(prefixes)]
+    return any(m in defined or installed.find(m) is not None for m in mounts)
 
 
 class Compiled:
@@ -171,13 +174,14 @@ def compile_root(
         if d.severity == Severity.ERROR and d.span.file in {i.path for i in found}:
             errors.setdefault(d.span.file, []).append(d)
     stamp = f"{cache.APPLIED}/stamp-{apply_stamp(reader, found, meta)}"
+    defined = frozenset(u.name for u in config.units) if config is not None else frozenset()
     settings = render.Settings(
         installed,
         ccgen=ccgen_path(reader),
         instance=meta.instance_id,
         fetch=[(p, kernel.get(f"ccgen.{p.name}.endpoint") or None) for p in chosen],
         blocking_fetch=not meta.known,
-        inputs_digest=inputs_digest(found) if inputs_may_appear_late(reader, installed) else None,
+        inputs_digest=inputs_digest(found) if inputs_may_appear_late(reader, installed, defined) else None,
         apply_conditions=[f"|!{stamp}", f"|{names.NORMAL_DIR}/{names.PLAN_CANDIDATE}"],
         errors=errors,
     )

@@ -89,9 +89,11 @@ def listing(host: str) -> str:
         return ""
 
 
-def realpath(path: str) -> str:
+def realpath(path: str, root: str = "/") -> str:
     """os.path.realpath for a path to something that exists (else the path as it is).
-    Written out because the stdlib's needs os, and this is on the replay path."""
+    Written out because the stdlib's needs os, and this is on the replay path.  With a
+    root, the path and every absolute link are taken inside it (an image's tree), and the
+    answer is the path as that system names it."""
     if not path.startswith("/"):
         path = join(posix.getcwd(), path)
     done = ""
@@ -105,8 +107,9 @@ def realpath(path: str) -> str:
             done = done[: done.rfind("/")]
             continue
         here = f"{done}/{part}"
+        host = here if root == "/" else host_path(root, here)
         try:
-            symlink = _lstat(here).st_mode & _S_IFMT == _S_IFLNK
+            symlink = _lstat(host).st_mode & _S_IFMT == _S_IFLNK
         except OSError:
             return path
         if not symlink:
@@ -115,11 +118,19 @@ def realpath(path: str) -> str:
         hops += 1
         if hops > 40:
             return path
-        target = _readlink(here)
+        target = _readlink(host)
         if target.startswith("/"):
             done = ""
         todo[:0] = [p for p in target.split("/") if p]
     return done or "/"
+
+
+PACKAGE = dirname(__file__)  # the ccgen package this module belongs to
+
+
+def package_listing(where: str) -> str:
+    """listing() of a directory of the ccgen package, named relative to it."""
+    return listing(join(PACKAGE, where))
 
 
 def script_dir(root: str, argv0: str) -> str:
@@ -189,8 +200,8 @@ def answer(
         return "1" if executable(host_path(root, key)) else "0"
     if kind == "argv0":
         return script_dir(root, argv0)
-    if kind == "hostdir":
-        return listing(key)
+    if kind == "pkgdir":
+        return package_listing(key)
     if kind == "fact":
         return facts().get(key, "")
     if kind == "envfile":

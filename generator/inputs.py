@@ -111,14 +111,13 @@ class Reader:
         self.seen[("argv0", "dir")] = where
         return where
 
-    def host_listing(self, path: str) -> frozenset[str]:
-        """A directory of ccgen's own installation (not under root), e.g. its providers."""
-        try:
-            names = frozenset(fingerprint._listdir(path))
-        except OSError:
-            names = frozenset()
-        self.seen[("hostdir", path)] = "\0".join(sorted(names))
-        return names
+    def package_listing(self, where: str) -> frozenset[str]:
+        """A directory of ccgen's own installation (not under root), by its place in the
+        package ("providers/sources"): recorded by that name, not by where this copy is
+        installed, so that a plan primed by another copy of the same ccgen still replays."""
+        listing = fingerprint.package_listing(where)
+        self.seen[("pkgdir", where)] = listing
+        return frozenset(listing.split("\0")) if listing else frozenset()
 
     def env_values(self, path: str, keys: tuple[str, ...]) -> dict[str, str]:
         """Some KEY=value settings of an environment file.  Only those are recorded, so that

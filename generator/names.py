@@ -21,7 +21,6 @@ SERVICE_DROPIN = "20-cloudinit.conf"  # the original's name for etcd/etcd2/fleet
 CCGEN = "/usr/bin/ccgen"
 NORMAL_DIR = "/run/systemd/generator"
 RUN_DIR = "/run/ccgen"
-SECRET_DIR = "/run/ccgen/env"
 PLAN_CANDIDATE = ".ccgen-plan"  # in the generator's normal directory; ccgen-apply persists it
 # Drop-ins that would make the boot cyclic wait here (hidden: systemd ignores the
 # directory); ccgen-apply installs them into /run/systemd/system and reloads.
@@ -31,10 +30,6 @@ RUNTIME_UNIT_DIR = "/run/systemd/system"
 
 def fetch_unit(provider: str) -> str:
     return f"{FETCH_PREFIX}{provider}.service"
-
-
-def secret_file(unit: str) -> str:
-    return f"{SECRET_DIR}/{unit}.env"
 
 
 def is_reserved(name: str) -> bool:

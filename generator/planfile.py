@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     Stored = tuple[Fingerprint, Entries, Lines, str]
 
 MAGIC = b"ccgen-plan\n"
-FORMAT = 2
+FORMAT = 3
 
 
 def header() -> "tuple[int, str, tuple[int, int]]":

@@ -29,10 +29,15 @@ EXIT_TIMEOUT = 3
 WAIT_DEFAULT = 300.0
 
 
-def _json(root: str, path: str) -> dict[str, Any] | None:
+def _json(root: str, path: str, unreadable: list[str]) -> dict[str, Any] | None:
+    """A record; None when missing or damaged.  One that exists but may not be read (the
+    apply records are root's) is listed in `unreadable`, so that no word claims to know."""
     try:
         with open(host_path(root, path), encoding="utf-8") as f:
             value = json.load(f)
+    except PermissionError:
+        unreadable.append(path)
+        return None
     except (OSError, ValueError):
         return None
     return value if isinstance(value, dict) else None
@@ -76,8 +81,11 @@ def collect(root: str, live: bool) -> dict[str, Any]:
     gen_text = reader.text(f"{names.NORMAL_DIR}/{record.NAME}")
     fields, diagnostics = record.parse(gen_text)
     meta = cache.metadata(reader)
-    fetch = _json(root, f"{names.RUN_DIR}/fetch.json")
-    apply_run = _json(root, f"{names.RUN_DIR}/apply.json") or _json(root, f"{cache.APPLIED}/last.json")
+    unreadable: list[str] = []
+    fetch = _json(root, f"{names.RUN_DIR}/fetch.json", unreadable)
+    apply_run = _json(root, f"{names.RUN_DIR}/apply.json", unreadable) or _json(
+        root, f"{cache.APPLIED}/last.json", unreadable
+    )
     busy = queued(_generated_units(root)) if live else []
     state = {
         "generator": {
@@ -96,6 +104,7 @@ def collect(root: str, live: bool) -> dict[str, Any]:
         "apply": apply_run,
         "diagnostics": [d.as_json() for d in diagnostics],
         "running": busy,
+        "unreadable": unreadable,
     }
     state["status"] = word(state, diagnostics)
     return state
@@ -149,6 +158,8 @@ def text(state: dict[str, Any]) -> str:
         )
     if state["running"]:
         lines.append(f"running: {', '.join(sorted(state['running']))}")
+    for path in state["unreadable"]:
+        lines.append(f"note: {path} is not readable by this user; run as root for the whole status")
     return "\n".join(lines) + "\n"
 
 

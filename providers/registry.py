@@ -26,7 +26,7 @@ def providers(reader: Reader | None = None) -> dict[str, Provider]:
     (the plan's fingerprint: a provider added or removed forces a full compile)."""
     global _loaded
     if reader is not None:
-        listing = reader.host_listing(SOURCES)
+        listing = reader.package_listing("providers/sources")
         chosen = reader.fact("providers", facts()["providers"])
     if _loaded is None:
         if reader is None:

@@ -52,3 +52,15 @@ def test_join_and_host_path() -> None:
         assert fingerprint.join(a, b) == os.path.join(a, b)
     assert fingerprint.host_path("/root", "/etc/x") == "/root/etc/x"
     assert fingerprint.host_path("/", "/etc/x") == "/etc/x"
+
+
+def test_realpath_inside_a_root(tmp_path: Path) -> None:
+    """An image's links are followed inside the image: /lib -> /usr/lib means the image's."""
+    root = tmp_path / "image"
+    (root / "usr/lib/x").mkdir(parents=True)
+    (root / "usr/lib/x/gen").write_text("")
+    (root / "lib").symlink_to("/usr/lib")
+    (root / "usr/lib/x/rel").symlink_to("gen")
+    assert fingerprint.realpath("/lib/x/gen", str(root)) == "/usr/lib/x/gen"
+    assert fingerprint.realpath("/lib/x/rel", str(root)) == "/usr/lib/x/gen"
+    assert fingerprint.realpath("/lib/x/missing", str(root)) == "/lib/x/missing"

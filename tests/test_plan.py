@@ -217,9 +217,14 @@ def test_prime_makes_the_first_boot_replay(tmp_path: Path) -> None:
     import subprocess
 
     root = make_root(tmp_path / "root", {"hostname": "primed"})
+    # The generator in system-generators is an absolute link to where the package keeps it:
+    # prime must follow it inside the image, not on the host.
+    real = root / "usr/libexec/ccgen/ccgen-generator"
+    real.parent.mkdir(parents=True)
+    real.write_text("#!/bin/sh\n")
     gen = root / "usr/lib/systemd/system-generators/ccgen-generator"
     gen.parent.mkdir(parents=True)
-    gen.write_text("#!/bin/sh\n")
+    gen.symlink_to("/usr/libexec/ccgen/ccgen-generator")
     proc = subprocess.run(
         [str(helpers.installed_script("ccgen")), "prime", "--root", str(root),
          "--cmdline", "root=/dev/vda quiet", "--virtualization", "vm:kvm",
@@ -231,16 +236,24 @@ def test_prime_makes_the_first_boot_replay(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "out"
     out.mkdir()
-    # The booted image: the generator runs from its installed path, under the image's root.
+    # The booted image: the generator runs from its installed path, which at boot (root /)
+    # it records with links resolved; under a test root it records what it is given.
     outcome = boot.generate(
         str(out),
         str(root),
         Diagnostics(),
         environ={"SYSTEMD_VIRTUALIZATION": "vm:kvm"},
-        argv0="/usr/lib/systemd/system-generators/ccgen-generator",
+        argv0="/usr/libexec/ccgen/ccgen-generator",
     )
     assert outcome.mode == "replayed"
     assert (out / "ccgen-apply.service").exists()
+    # Nothing in the fingerprint names where this copy of ccgen is installed: an image primed
+    # by the builder's ccgen replays under the image's own copy of the same version.
+    stored = planfile.load((root / cache.PLAN.lstrip("/")).read_bytes())
+    assert stored is not None
+    here = str(Path(boot.__file__).resolve().parent.parent)
+    assert not [key for _, key, _ in stored[0] if here in key]
+    assert ("pkgdir", "providers/sources") in [(kind, key) for kind, key, _ in stored[0]]
 
 
 def test_apply_keeps_the_plan_and_leaves_its_stamp(tmp_path: Path) -> None:

@@ -467,3 +467,25 @@ def test_check_inputs(tmp_path: Path) -> None:
     proc = subprocess.run(run, env=full_env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "compiling again" in proc.stderr
     assert log.read_text().splitlines()[0] == "daemon-reload"
+
+
+def test_check_inputs_only_when_inputs_can_appear_late(tmp_path: Path) -> None:
+    """ccgen-inputs.service exists only when /var or the OEM partition can be mounted after
+    the generator ran: an fstab line, an installed mount unit, or one the config defines."""
+    plain = helpers.make_root(tmp_path / "plain" / "root", {"/usr/share/oem/cloud-config.yml": EC2_OEM})
+    assert "ccgen-inputs.service" not in generate(plain)[2]
+    mount = "[Mount]\nWhat=/dev/vdb\nWhere=/var\nType=ext4\n"
+    installed = helpers.make_root(
+        tmp_path / "installed" / "root",
+        {"/usr/share/oem/cloud-config.yml": EC2_OEM, "/etc/systemd/system/var.mount": mount},
+    )
+    assert "ccgen-inputs.service" in generate(installed)[2]
+    oem = (
+        EC2_OEM
+        + "  units:\n    - name: var.mount\n      command: start\n      content: |\n"
+        + "".join(f"        {line}\n" for line in mount.splitlines())
+    )
+    # (Each root has its own output directory: generate() writes beside the root.)
+    defined = helpers.make_root(tmp_path / "defined" / "root", {"/usr/share/oem/cloud-config.yml": oem})
+    tree = generate(defined)[2]
+    assert "var.mount" in tree and "ccgen-inputs.service" in tree

@@ -154,3 +154,24 @@ def test_errors_get_a_failing_unit(tmp_path: Path) -> None:
     out2.mkdir()
     boot.generate(str(out2), str(root2), Diagnostics())
     assert not list(out2.glob("ccgen-error-*"))
+
+
+def test_an_unreadable_record_is_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run by a user who may not read the apply records (root's, 0600), status says so
+    instead of reporting as if ccgen apply had left nothing."""
+    import builtins
+
+    root = tree(tmp_path / "root", apply=OK_APPLY, meta="STATE=present\n")
+    real_open = builtins.open
+
+    def guarded(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(file).endswith(".json"):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", guarded)
+    state = status.collect(str(root), live=False)
+    monkeypatch.undo()
+    assert state["apply"] is None
+    assert "/run/ccgen/apply.json" in state["unreadable"]
+    assert "note: /run/ccgen/apply.json is not readable by this user" in status.text(state)
