@@ -36,6 +36,7 @@ REPORT_UNIT = """[Unit]
 Description=ccgen VM test: collect the machine's state, then power off
 After=multi-user.target ccgen.target ccgen-apply.service ccgen-fetch-ec2.service ccgen-fetch-configdrive.service
 After=ccgen-deferred.service
+After=cloud-final.service
 
 [Service]
 Type=oneshot
