@@ -205,6 +205,10 @@ def cmd_apply(argv: list[str]) -> int:
     ctx = run.make_context(a.root, found, meta, diags, force=a.force)
     if a.record_script:
         ctx.state.record("script:" + a.record_script, a.record_script)
+        # It ran: its copy is needed no more, and ccgen-apply, which would remove it, is
+        # skipped on boots where nothing changed (its condition).
+        if all(c in "0123456789abcdef" for c in a.record_script):
+            ctx.root.remove(cache.script_path(a.record_script))
         return EXIT_OK
     # At boot the generator already reported every warning; repeat only the errors.
     worst = Severity.ERROR if a.boot else Severity.INFO

@@ -55,6 +55,12 @@ def test_mypy_strict(tmp_path: Path) -> None:
     out = (proc.stdout + proc.stderr).replace(str(tmp_path) + "/", "")
     assert proc.returncode == 0, out
     scripts = run(
-        "mypy", "--config-file", "pyproject.toml", "setup.py", "bench/run.py", "packaging/elfcheck.py"
+        "mypy",
+        "--config-file",
+        "pyproject.toml",
+        "setup.py",
+        "bench/run.py",
+        "bench/vm.py",
+        "packaging/elfcheck.py",
     )
     assert scripts.returncode == 0, scripts.stdout + scripts.stderr

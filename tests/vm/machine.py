@@ -10,7 +10,9 @@ import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -19,6 +21,12 @@ PACKAGES = [
     "python3-pyelftools", "libyaml-0-2", "iproute2", "kmod", "openssh-server", "passwd",
     "util-linux", "mount",
 ]  # fmt: skip
+# The cloud-init comparison (bench/vm.py): the same machine plus Debian's cloud-init.
+CLOUD_INIT_PACKAGES = [
+    *PACKAGES,
+    "cloud-init",
+    "python3-cffi-backend",
+]  # debootstrap does not resolve a virtual package
 MIRROR = "http://deb.debian.org/debian"
 RECIPE = 3  # bump when prepare_base() changes what it puts into the cached tree
 CACHE = Path(os.environ.get("CCGEN_VM_CACHE") or Path.home() / ".cache" / "ccgen-vm")
@@ -28,6 +36,7 @@ REPORT_UNIT = """[Unit]
 Description=ccgen VM test: collect the machine's state, then power off
 After=multi-user.target ccgen.target ccgen-apply.service ccgen-fetch-ec2.service ccgen-fetch-configdrive.service
 After=ccgen-deferred.service
+After=cloud-final.service
 
 [Service]
 Type=oneshot
@@ -55,8 +64,11 @@ systemctl poweroff --no-block
 NETWORK = "[Match]\nName=eth0\n\n[Network]\nAddress=10.0.2.15/24\nGateway=10.0.2.2\n"
 
 
-def key() -> str:
-    return hashlib.sha256(repr((PACKAGES, MIRROR, RECIPE)).encode()).hexdigest()[:16]
+def key(packages: list[str] | None = None) -> str:
+    """The cache key of a root filesystem: its package list, the mirror and the recipe.
+    The default list keeps the key it always had; another list (the cloud-init
+    comparison's) is a tree of its own."""
+    return hashlib.sha256(repr((packages or PACKAGES, MIRROR, RECIPE)).encode()).hexdigest()[:16]
 
 
 def run(*cmd: str, **kw: object) -> subprocess.CompletedProcess[str]:
@@ -94,18 +106,19 @@ def prepare_base(tree: Path) -> None:
         getty.symlink_to("/dev/null")
 
 
-def base_tree() -> Path:
+def base_tree(packages: list[str] | None = None) -> Path:
     """The cached root filesystem; built with debootstrap when the cache has none."""
+    packages = packages or PACKAGES
     CACHE.mkdir(parents=True, exist_ok=True)
-    tarball = CACHE / f"rootfs-{key()}.tar"
-    tree = CACHE / f"rootfs-{key()}"
+    tarball = CACHE / f"rootfs-{key(packages)}.tar"
+    tree = CACHE / f"rootfs-{key(packages)}"
     if tree.is_dir() and (tree / ".ready").exists():
         return tree
     shutil.rmtree(tree, ignore_errors=True)
     if not tarball.exists():
         scratch = CACHE / f"debootstrap-{os.getpid()}"
         shutil.rmtree(scratch, ignore_errors=True)
-        run("debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", "bookworm", str(scratch), MIRROR,
+        run("debootstrap", "--variant=minbase", f"--include={','.join(packages)}", "bookworm", str(scratch), MIRROR,
             timeout=1800)  # fmt: skip
         prepare_base(scratch)
         run("tar", "-C", str(scratch), "-cf", str(tarball) + ".tmp", ".", timeout=600)
@@ -124,14 +137,37 @@ def install_ccgen(tree: Path, deb: Path) -> None:
     (tree / "tmp" / deb.name).unlink()
 
 
+def installed_tree(base: Path, tree: Path, deb: Path) -> Path:
+    """A copy of a cached tree with the ccgen package installed."""
+    run("cp", "-a", str(base), str(tree), timeout=600)
+    install_ccgen(tree, deb)
+    return tree
+
+
+# network-online.target really waits for the static address (a network fetch needs it).
+WAIT_ONLINE = {
+    "/etc/systemd/system/network-online.target.wants/systemd-networkd-wait-online.service": (
+        "/lib/systemd/system/systemd-networkd-wait-online.service"
+    )
+}
+
+
 class Disk:
     def __init__(self, path: Path, tree: Path) -> None:
         self.path = path
         self.tree = tree
 
 
-def make_disk(session_tree: Path, workdir: Path, files: dict[str, str], size: str = "3G") -> Disk:
-    """This test's own disk: the session tree plus its files, as a fresh ext4 image."""
+def make_disk(
+    session_tree: Path,
+    workdir: Path,
+    files: dict[str, str],
+    size: str = "3G",
+    links: dict[str, str] | None = None,
+    prepare: Callable[[Path], None] | None = None,
+) -> Disk:
+    """This test's own disk: the session tree plus its files and symlinks (path -> target),
+    as a fresh ext4 image.  `prepare` may change the staged tree last (ccgen prime)."""
     stage = workdir / "stage"
     run("cp", "-al", str(session_tree), str(stage), timeout=300)
     # The report plumbing is written per disk, so changing it needs no new cached tree.
@@ -139,10 +175,37 @@ def make_disk(session_tree: Path, workdir: Path, files: dict[str, str], size: st
     _write(stage, "/usr/local/sbin/vmtest-report", REPORT_SCRIPT, 0o755)
     for path, text in files.items():
         _write(stage, path, text, 0o755 if path.endswith(".sh") else 0o644)
+    for path, target in (links or {}).items():
+        link = stage / path.lstrip("/")
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if link.exists() or link.is_symlink():
+            link.unlink()
+        link.symlink_to(target)
+    if prepare is not None:
+        prepare(stage)
     disk = workdir / "disk.img"
     run("mkfs.ext4", "-q", "-F", "-L", "root", "-d", str(stage), str(disk), size, timeout=600)
     shutil.rmtree(stage)
     return Disk(disk, session_tree)
+
+
+def put(image: Path, path: str, text: str) -> None:
+    """Replace one file on an ext4 image between boots (debugfs, no mounting)."""
+    with tempfile.NamedTemporaryFile("w", delete=False) as f:
+        f.write(text)
+    os.chmod(f.name, 0o644)  # debugfs gives the file the host file's mode
+    try:
+        subprocess.run(["debugfs", "-w", "-R", f"rm {path}", str(image)], capture_output=True, check=False)
+        run("debugfs", "-w", "-R", f"write {f.name} {path}", str(image))
+    finally:
+        os.unlink(f.name)
+
+
+def get(image: Path, path: str) -> str:
+    """One file of an ext4 image, "" when missing."""
+    return subprocess.run(
+        ["debugfs", "-R", f"cat {path}", str(image)], capture_output=True, text=True, check=False
+    ).stdout
 
 
 class Boot:
@@ -156,6 +219,22 @@ class Boot:
         return self.console[start:end] if 0 <= start < end else ""
 
 
+def kernel_cmdline(extra: str = "") -> str:
+    """The kernel command line boot() gives: what the guest's /proc/cmdline says."""
+    return f"root=/dev/vda rw console=ttyS0 net.ifnames=0 panic=-1 {extra}".strip()
+
+
+# What systemd in the guest says (SYSTEMD_VIRTUALIZATION, systemd-detect-virt): TCG is "qemu".
+VIRTUALIZATION = "vm:qemu"
+
+
+def prime(stage: Path, cmdline: str = "") -> None:
+    """`ccgen prime` on a staged tree, with the image's own ccgen (a chroot): the plan's
+    fingerprint includes ccgen's installation, which another copy of ccgen would not match."""
+    run("chroot", str(stage), "ccgen", "prime", "--root", "/", "--cmdline", kernel_cmdline(cmdline),
+        "--virtualization", VIRTUALIZATION, timeout=300)  # fmt: skip
+
+
 def boot(
     disk: Disk,
     workdir: Path,
@@ -164,6 +243,7 @@ def boot(
     extra_disks: tuple[Path, ...] = (),
     timeout: float = 420,
     scratch_disks: tuple[Path, ...] = (),
+    uuid: str | None = None,
 ) -> Boot:
     boot_dir = disk.tree / "boot"
     kernel = sorted(boot_dir.glob("vmlinuz-*"))[-1]
@@ -174,10 +254,12 @@ def boot(
     cmd = [
         "qemu-system-x86_64", "-accel", "tcg", "-m", "1024", "-smp", "2", "-nographic", "-no-reboot",
         "-kernel", str(kernel), "-initrd", str(initrd),
-        "-append", f"root=/dev/vda rw console=ttyS0 net.ifnames=0 panic=-1 {cmdline}".strip(),
+        "-append", kernel_cmdline(cmdline),
         "-drive", f"file={disk.path},format=raw,if=virtio",
         "-netdev", netdev, "-device", "virtio-net-pci,netdev=n0",
     ]  # fmt: skip
+    if uuid is not None:  # the machine's DMI product_uuid: what tells a clone from its image
+        cmd += ["-uuid", uuid]
     for extra in extra_disks:
         cmd += ["-drive", f"file={extra},format=raw,if=virtio,readonly=on"]
     for scratch in scratch_disks:  # writable: the guest may format them

@@ -14,15 +14,7 @@ from pathlib import Path
 import pytest
 
 from . import machine
-from .test_boot import (  # noqa: F401  (session_tree is a fixture)
-    PROBE_COMMON,
-    PROVIDER_OEM,
-    booted,
-    explain,
-    lines,
-    session_tree,
-    with_wait_online,
-)
+from .test_boot import PROBE_COMMON, PROVIDER_OEM, booted, explain, lines
 
 pytestmark = pytest.mark.vm
 
@@ -76,15 +68,14 @@ echo "cached $(head -c 2 /var/lib/ccgen/user-data | od -An -tx1 | tr -d ' ')"
 )
 
 
-def test_gzipped_mime_user_data_from_ec2(session_tree: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_gzipped_mime_user_data_from_ec2(session_tree: Path, tmp_path: Path) -> None:
     from ..fakeimds import Behaviour, FakeIMDS
 
-    with_wait_online(session_tree)
     files = {
         "/usr/share/oem/cloud-config.yml": PROVIDER_OEM.format(oem_id="ec2"),
         "/etc/vmtest/probe.sh": PROBE,
     }
-    disk = machine.make_disk(session_tree, tmp_path, files)
+    disk = machine.make_disk(session_tree, tmp_path, files, links=machine.WAIT_ONLINE)
     cmdline = f"ccgen.ec2.endpoint=http://{machine.GUEST_SERVER}/"
     behaviour = Behaviour(
         user_data=mime_user_data(), meta={"instance-id": "i-0mime", "local-ipv4": "10.0.2.15"}
