@@ -651,7 +651,7 @@ PROBE_METADATA = (
     PROBE_PROVIDER
     + r"""
 cat /run/metadata/ccgen | sed 's/^/attr /'
-stat -c 'mode %a %U' /run/metadata/ccgen
+stat -c 'attrmode %a %U' /run/metadata/ccgen
 """
 )
 
@@ -885,7 +885,7 @@ def test_nocloud_cidata_without_network(session_tree: Path, tmp_path: Path) -> N
     attrs = lines(report, "attr")
     assert "CCGEN_PROVIDER=nocloud" in attrs and "CCGEN_INSTANCE_ID=iid-vmtest-01" in attrs, why
     assert "CCGEN_HOSTNAME=nc-host" in attrs, why
-    assert lines(report, "mode") == ["644 root"], why
+    assert lines(report, "attrmode") == ["644 root"], why
 
 
 GCE_USER_DATA = """#cloud-config
