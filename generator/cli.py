@@ -302,6 +302,7 @@ USAGE = """usage: ccgen --print [--root DIR] [--oem FILE] [USERDATA ...]
        ccgen fetch PROVIDER [--endpoint URL | --source DIR] [--cache-dir DIR] [--deadline S] [--reload]
        ccgen status [--wait [--timeout S]] [--format text|json] [--root DIR]
        ccgen prime --root DIR [--cmdline TEXT] [--virtualization V] [--generator PATH]
+       ccgen rerun
        ccgen generator NORMAL-DIR [EARLY-DIR LATE-DIR]
        ccgen --version
 """
@@ -333,6 +334,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_prime(rest)
         if command == "check-inputs":
             return cmd_check_inputs(rest)
+        if command == "rerun":
+            from . import reload
+
+            return reload.reload_and_start()
         if command == "generator":
             from . import boot
 

@@ -14,6 +14,7 @@ INPUTS = "ccgen-inputs.service"
 FETCH_PREFIX = "ccgen-fetch-"
 SCRIPT_PREFIX = "ccgen-script-"
 ERROR_PREFIX = "ccgen-error-"
+RERUN_PREFIX = "ccgen-rerun-"  # transient units a fetch leaves the re-run to (reload.py)
 
 ORDER_DROPIN = "00-ccgen-apply.conf"  # After=ccgen-apply.service for the config's units
 SERVICE_DROPIN = "20-cloudinit.conf"  # the original's name for etcd/etcd2/fleet/locksmith settings

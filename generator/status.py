@@ -71,7 +71,7 @@ def queued(units: set[str]) -> list[str]:
     busy = []
     for line in proc.stdout.splitlines():
         words = line.split()
-        if len(words) >= 2 and words[1] in units:
+        if len(words) >= 2 and (words[1] in units or words[1].startswith(names.RERUN_PREFIX)):
             busy.append(words[1])
     return busy
 

@@ -13,12 +13,18 @@ import os
 import sys
 import time
 
-from ccgen import cache
+from ccgen import cache, names
 
 from . import attributes, registry, store
 from .base import FetchError, Provider, Request, Result, Unavailable
 
 RUN_DIR = "/run/ccgen"
+
+
+def _ccgen() -> str:
+    """The ccgen command installed beside the one running, for the commands it starts."""
+    me = os.path.join(os.path.dirname(os.path.realpath(sys.argv[0])), "ccgen")
+    return me if os.access(me, os.X_OK) else names.CCGEN
 
 
 def _say(message: str) -> None:
@@ -80,8 +86,7 @@ def _from_device(p: Provider, a: argparse.Namespace) -> int:
         _say(f"no device labelled {' or '.join(p.labels)}; the cache is kept")
         _attributes_from_cache(a)
         return 0
-    ccgen = os.path.join(os.path.dirname(os.path.realpath(sys.argv[0])), "ccgen")
-    argv = [ccgen, "fetch", p.name, "--cache-dir", a.cache_dir, "--run-dir", a.run_dir]
+    argv = [_ccgen(), "fetch", p.name, "--cache-dir", a.cache_dir, "--run-dir", a.run_dir]
     argv += ["--metadata-file", a.metadata_file]
     argv += ["--deadline", str(a.deadline)] + (["--reload"] if a.reload else [])
     return os.spawnvp(os.P_WAIT, "unshare", device.mount_command(found, argv))
@@ -229,4 +234,4 @@ def _run(p: Provider, a: argparse.Namespace, kernel: dict[str, str], started: fl
         return status, result, detail
     from ccgen import reload
 
-    return reload.reload_and_start() or status, result, f"{detail}; reloaded"
+    return reload.rerun_in_own_unit(p.name, _ccgen()) or status, result, f"{detail}; reloaded"

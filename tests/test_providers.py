@@ -364,17 +364,21 @@ def test_first_answer_wins_within_a_boot(tmp_path: Path) -> None:
 # re-running systemd when the data changed
 
 
-def fake_systemctl(tmp: Path) -> tuple[dict[str, str], Path]:
+def fake_systemctl(tmp: Path, systemd_run_exit: int = 0) -> tuple[dict[str, str], Path]:
+    """systemctl and systemd-run that log their arguments (systemd-run's prefixed `run `)."""
     bindir = tmp / "bin"
     bindir.mkdir()
     log = tmp / "systemctl.log"
-    script = bindir / "systemctl"
-    script.write_text(f'#!/bin/sh\necho "$*" >> "{log}"\n')
-    script.chmod(0o755)
+    for name, line, rc in (("systemctl", "$*", 0), ("systemd-run", "run $*", systemd_run_exit)):
+        script = bindir / name
+        script.write_text(f'#!/bin/sh\necho "{line}" >> "{log}"\nexit {rc}\n')
+        script.chmod(0o755)
     return {"PATH": f"{bindir}:{os.environ['PATH']}"}, log
 
 
 def test_reload_only_when_data_changed(tmp_path: Path) -> None:
+    """The fetch leaves the re-run to a transient unit ordered before ccgen.target and
+    multi-user.target, whose ordering survives the reload; `ccgen rerun` does the work."""
     env, log = fake_systemctl(tmp_path)
     cache = tmp_path / "cache"
     with FakeIMDS() as server:
@@ -383,10 +387,39 @@ def test_reload_only_when_data_changed(tmp_path: Path) -> None:
             proc = ec2(server, cache, "--reload", env=env)
             assert proc.returncode == 0, proc.stderr
     calls = log.read_text().splitlines()
+    assert len(calls) == 1, "one re-run, and the second, unchanged fetch must not reload: " + repr(calls)
+    run = calls[0].split()
+    assert run[0] == "run" and "--no-block" in run and "--unit=ccgen-rerun-ec2.service" in run, run
+    assert "--property=Before=ccgen.target" in run and "--property=Before=multi-user.target" in run, run
+    assert "--property=DefaultDependencies=no" in run, run
+    assert run[-3] == "--" and run[-1] == "rerun" and Path(run[-2]).name == "ccgen", run
+
+    log.unlink()
+    proc = subprocess.run(
+        [str(helpers.installed_script("ccgen")), "rerun"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    calls = log.read_text().splitlines()
     assert calls[0] == "daemon-reload"
     assert calls[1] == "--no-block restart ccgen-apply.service"
     assert calls[2].startswith("--no-block start ccgen.target")
-    assert len(calls) == 3, "the second, unchanged fetch must not reload"
+    assert len(calls) == 3, calls
+
+
+def test_reload_from_the_fetch_when_systemd_run_fails(tmp_path: Path) -> None:
+    env, log = fake_systemctl(tmp_path, systemd_run_exit=1)
+    (tmp_path / "run").mkdir()
+    with FakeIMDS() as server:
+        proc = ec2(server, tmp_path / "cache", "--reload", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "could not start ccgen-rerun-ec2.service; reloading from this unit" in proc.stderr
+    calls = log.read_text().splitlines()
+    assert calls[0].startswith("run ") and calls[1] == "daemon-reload", calls
+    assert calls[2] == "--no-block restart ccgen-apply.service", calls
 
 
 # the generator's side

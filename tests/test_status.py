@@ -104,6 +104,10 @@ def test_running_and_wait(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert status.queued({"ccgen-apply.service"}) == []
     jobs.write_text("12 ccgen-apply.service start running\n13 other.service start waiting\n")
     assert status.queued({"ccgen-apply.service", "x.service"}) == ["ccgen-apply.service"]
+    # A fetch's re-run unit is transient, so it is in no generated directory; it counts all the same.
+    jobs.write_text("14 ccgen-rerun-ec2.service start running\n")
+    assert status.queued({"ccgen-apply.service"}) == ["ccgen-rerun-ec2.service"]
+    jobs.write_text("12 ccgen-apply.service start running\n13 other.service start waiting\n")
     state: dict[str, Any] = {
         "generator": {"mode": "full", "ran": True},
         "running": ["ccgen-apply.service"],

@@ -524,8 +524,12 @@ def test_ec2_server_down_does_not_hold_the_boot(
     assert lines(first, "file") == ["address=10.0.2.15"], why
     assert lines(first, "key") == [SSH_KEY], why
     assert lines(first, "hostname") == ["ip-10-0-2-15.ec2.internal"], why
-    # Nothing known: multi-user.target waited until the fetch had stored the metadata.
+    # Nothing known: multi-user.target waited until the fetch had stored the metadata, and
+    # until the re-run had applied it and started its unit (the transient ccgen-rerun unit
+    # holds the targets across the reload that regenerates the fetch unit non-blocking).
     assert 0 < cached_at(first) < at(u1, mu), why
+    assert 0 < exited(u1, "ccgen-apply.service") <= at(u1, mu), "applied after multi-user.target: " + why
+    assert 0 < at(u1, "ec2-unit.service") <= at(u1, mu), why
 
     assert asked > 1, "the fetch should have retried: " + why2
     assert lines(down, "unit") == ["ec2-unit.service active loaded"], why2
@@ -562,6 +566,7 @@ def test_ec2_server_down_does_not_hold_the_boot(
     # A clone: the cache was fetched on another machine, so this boot knows nothing of its
     # instance; it waits for the fetch again and applies the new instance's metadata.
     assert 0 < cached_at(clone) < at(u4, mu), why4
+    assert 0 < exited(u4, "ccgen-apply.service") <= at(u4, mu), "applied after multi-user.target: " + why4
     assert int(u4["ccgen-apply.service"]["ExecMainStartTimestampMonotonic"]) > 0, why4
     assert lines(clone, "hostname") == ["clone.ec2.internal"], why4
     assert "INSTANCE_ID=i-0c10ne" in lines(clone, "meta"), why4
