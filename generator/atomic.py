@@ -7,8 +7,8 @@ resolved their own way (the generator's trusted output directory, a root-relativ
 walk that refuses planted symlinks, the cache directory).
 """
 
-# posix, not os: this module is on the generator's replay path, where importing os
-# (with posixpath and _collections_abc) would cost more than the whole replay.
+# posix, not os: the generator's writer falls back to this module (a name already taken),
+# and there importing os (with posixpath and _collections_abc) would cost more than a replay.
 import posix
 
 _count = 0

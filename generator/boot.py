@@ -53,14 +53,14 @@ def may_replay(root: str) -> bool:
 
 
 def _extra(outdir: str, name: str, data: bytes, mode: int) -> None:
-    """A file of ccgen's own beside the units (systemd ignores hidden names)."""
-    from . import atomic
+    """A file of ccgen's own beside the units (systemd ignores hidden names), by the same
+    writer; unlike a unit, one that cannot be written is not skipped but fails the run."""
+    from .write import write_entries
 
-    fd = posix.open(outdir, posix.O_RDONLY | posix.O_DIRECTORY | posix.O_CLOEXEC)
-    try:
-        atomic.write_at(fd, name, data, mode=mode, sync=False)
-    finally:
-        posix.close(fd)
+    def fail(path: str, e: Exception) -> None:
+        raise e
+
+    write_entries([("f", name, data, mode)], outdir, fail)
 
 
 def compile_and_write(
@@ -89,7 +89,7 @@ def compile_and_write(
     def report(path: str, e: Exception) -> None:
         diags.error(Span(path, 1, 1), "write", f"cannot write {path}", str(e))
 
-    compiled = pipeline.compile_boot(reader, diags)
+    compiled = pipeline.compile_boot(reader, diags, kernel)
     failed = write_plan(compiled.plan, outdir, report)
     found = diags.sorted()
     text = record.render(compiled.fields, found)

@@ -30,9 +30,17 @@ INCLUDE_PREFIX = "include-"
 
 def include_name(url: str) -> str:
     """The snapshot file that holds what `url` answered (docs/providers.md: includes)."""
-    import hashlib
+    from .digest import sha256
 
-    return INCLUDE_PREFIX + hashlib.sha256(url.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return INCLUDE_PREFIX + sha256(url.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+STAMP_PREFIX = "stamp-"
+
+
+def stamp_path(digest: str) -> str:
+    """The file ccgen apply leaves after a clean run for exactly these inputs (docs/apply.md)."""
+    return f"{APPLIED}/{STAMP_PREFIX}{digest}"
 
 
 def script_path(digest: str) -> str:

@@ -227,7 +227,7 @@ def cmd_apply(argv: list[str]) -> int:
         from .apply import boot as at_boot
 
         if status == EXIT_OK:
-            at_boot.leave_stamp(ctx, f"{cache.APPLIED}/stamp-{pipeline.apply_stamp(reader, found, meta)}")
+            at_boot.leave_stamp(ctx, cache.stamp_path(pipeline.apply_stamp(reader, found, meta)))
         at_boot.record(ctx, status, [d for d in diags.sorted() if d.severity >= Severity.ERROR])
     return status
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from . import build, cache, compose, inputs, model, names, render, schema, source, subst, validate
 from .diag import Diagnostic, Diagnostics, Severity
 from .inputs import Input, Reader
@@ -61,12 +59,6 @@ def cached_includes(reader: Reader) -> Includes:
 
 def merged(found: list[model.CloudConfig]) -> model.CloudConfig | None:
     return model.merge(found, ORDER) if found else None
-
-
-def ccgen_path(reader: Reader) -> str:
-    """The ccgen command installed beside the running script (generator or CLI)."""
-    candidate = os.path.join(reader.script_dir(), "ccgen")
-    return candidate if reader.executable(candidate) else names.CCGEN
 
 
 def substitution_values(reader: Reader, meta: cache.Metadata, found: list[Input]) -> dict[str, str]:
@@ -129,7 +121,9 @@ class Compiled:
         self.fields = fields
 
 
-def apply_stamp(reader: Reader, found: list[Input], meta: cache.Metadata) -> str:
+def apply_stamp(
+    reader: Reader, found: list[Input], meta: cache.Metadata, values: dict[str, str] | None = None
+) -> str:
     """Names what ccgen-apply acts on: every input, the cache's metadata and keys, and the
     substitution values in use.  Apply leaves a file of this name when it succeeded, and
     its unit is skipped while that file exists (docs/apply.md)."""
@@ -143,7 +137,8 @@ def apply_stamp(reader: Reader, found: list[Input], meta: cache.Metadata) -> str
         parts.append(reader.read(cache.SSH_KEYS) or b"")
     except OSError as e:
         parts.append(f"error {e.errno}".encode())
-    values = substitution_values(reader, meta, found)
+    if values is None:
+        values = substitution_values(reader, meta, found)
     parts += [f"{k}={v}".encode() for k, v in sorted(values.items())]
     return hexdigest(*parts)[:32]
 
@@ -163,7 +158,8 @@ def compile_root(
     from . import __version__
 
     installed = InstalledUnits(reader)
-    parsed = configs(found, diags, substitution_values(reader, meta, found), cached_includes(reader))
+    values = substitution_values(reader, meta, found)
+    parsed = configs(found, diags, values, cached_includes(reader))
     config = merged(parsed)
     oem = next((c for c in parsed if c.paths == (inputs.OEM_PATH,)), None)
     oem_settings = oem.section("oem") if oem is not None else None
@@ -173,11 +169,11 @@ def compile_root(
     for d in diags.sorted():
         if d.severity == Severity.ERROR and d.span.file in {i.path for i in found}:
             errors.setdefault(d.span.file, []).append(d)
-    stamp = f"{cache.APPLIED}/stamp-{apply_stamp(reader, found, meta)}"
+    stamp = cache.stamp_path(apply_stamp(reader, found, meta, values))
     defined = frozenset(u.name for u in config.units) if config is not None else frozenset()
     settings = render.Settings(
         installed,
-        ccgen=ccgen_path(reader),
+        ccgen=inputs.ccgen_path(reader),
         instance=meta.instance_id,
         fetch=[(p, kernel.get(f"ccgen.{p.name}.endpoint") or None) for p in chosen],
         blocking_fetch=not meta.known,
@@ -197,9 +193,10 @@ def compile_root(
     return Compiled(plan, fields)
 
 
-def compile_boot(reader: Reader, diags: Diagnostics) -> Compiled:
+def compile_boot(reader: Reader, diags: Diagnostics, kernel: dict[str, str] | None = None) -> Compiled:
     """The generator's compile: its inputs, as found under the reader's root."""
-    kernel = inputs.kernel_options(reader)
+    if kernel is None:
+        kernel = inputs.kernel_options(reader)
     found, meta = inputs.boot_inputs(reader, diags)
     return compile_root(reader, found, meta, kernel, diags)
 

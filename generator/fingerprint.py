@@ -59,8 +59,9 @@ def read_file(host: str, limit: int = MAX_BYTES) -> "bytes | None":
         chunks = []
         left = limit + 1
         # Sized by fstat (one byte more, to see the end): a fixed large buffer would be
-        # part of the replay's peak memory.  The loop still copes with a growing file.
-        size = st.st_size + 1
+        # part of the replay's peak memory.  procfs reports 0 (/proc/cmdline): one page.
+        # The loop still copes with a growing file.
+        size = st.st_size + 1 if st.st_size else 4096
         while left > 0:
             chunk = _read(fd, min(left, size))
             size = 1 << 16

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 
 # The one place files are read (and refused when not regular): fingerprint.py.
-NotRegular = fingerprint.NotRegular
 read_file = fingerprint.read_file
 host_path = fingerprint.host_path
 
@@ -132,9 +131,12 @@ class Reader:
         return value
 
 
-def answer(reader: Reader, kind: str, key: str) -> Seen:
-    """What a Reader answers now for one recorded read: how replay checks a fingerprint."""
-    return fingerprint.answer(kind, key, reader.root, reader.environ, reader.argv0, reader.overrides)
+def ccgen_path(reader: Reader) -> str:
+    """The ccgen command installed beside the running script (generator or CLI)."""
+    from . import names
+
+    candidate = fingerprint.join(reader.script_dir(), "ccgen")
+    return candidate if reader.executable(candidate) else names.CCGEN
 
 
 facts = fingerprint.facts

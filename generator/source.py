@@ -45,7 +45,8 @@ def _gunzip(data: bytes, path: str, diags: Diagnostics) -> bytes | None:
         return None
 
 
-def _position(data: bytes, offset: int) -> tuple[int, int]:
+def position(data: bytes, offset: int) -> tuple[int, int]:
+    """Line and column (in characters) of a byte offset."""
     line = data.count(b"\n", 0, offset) + 1
     start = data.rfind(b"\n", 0, offset) + 1
     return line, len(data[start:offset].decode("utf-8", "replace")) + 1
@@ -77,7 +78,7 @@ def classify(path: str, data: bytes, diags: Diagnostics) -> Document | None:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as e:
-            line, column = _position(data, e.start)
+            line, column = position(data, e.start)
             diags.error(Span(path, line, column), "encoding", "cloud-config is not valid UTF-8")
             return None
         return Document(path, CLOUD_CONFIG, text=text, compressed=compressed)

@@ -15,16 +15,16 @@ are.  Either way the diagnostic's detail names the part.
 
 from __future__ import annotations
 
-import hashlib
-
-from . import build, cache, compose, formats, mime, model, nodes, rules, source, validate
+from . import build, cache, compose, formats, model, nodes, rules, source, validate
 from .diag import Diagnostics, Span
+from .digest import sha256
 from .model import CloudConfig, Script
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from . import mime
     from .inputs import Input
 
     Includes = Callable[[str], "bytes | None"]
@@ -142,12 +142,6 @@ def _shift(root: nodes.Node | None, lines: int) -> None:
             todo.extend(n.items)
 
 
-def _position(data: bytes, offset: int) -> tuple[int, int]:
-    line = data.count(b"\n", 0, offset) + 1
-    start = data.rfind(b"\n", 0, offset) + 1
-    return line, len(data[start:offset].decode("utf-8", "replace")) + 1
-
-
 class _Compiler:
     def __init__(
         self, path: str, diags: Diagnostics, values: dict[str, str] | None, includes: Includes | None
@@ -156,7 +150,7 @@ class _Compiler:
         self.diags = diags
         self.values = values
         self.includes = includes
-        self.budget = mime.Budget(MAX_BYTES)
+        self.budget: mime.Budget | None = None  # made by the first MIME document: mime imports email
         self.followed = 0
         self.scripts: dict[str, str] = {}  # digest -> where it was first found
 
@@ -217,7 +211,7 @@ class _Compiler:
         if not argv or not argv[0].startswith("/"):
             self.diags.error(span, "script", "a script's #! line must name an absolute interpreter path")
             return None
-        digest = hashlib.sha256(data).hexdigest()
+        digest = sha256(data).hexdigest()
         earlier = self.scripts.get(digest)
         if earlier is not None:
             self.diags.info(span, "script-repeated", f"the same script as {earlier}", "it runs once")
@@ -229,6 +223,10 @@ class _Compiler:
     # MIME
 
     def multipart(self, data: bytes, region: Region | None, depth: int) -> list[CloudConfig]:
+        from . import mime
+
+        if self.budget is None:
+            self.budget = mime.Budget(MAX_BYTES)
         parts = mime.split(data, self.diags, lambda line, col: _at(region, self.path, line, col), self.budget)
         if parts is None:
             raise _Refused
@@ -252,6 +250,7 @@ class _Compiler:
                     whole, "gzip", "gzip payload cannot be unpacked", f"{e}; this part is skipped"
                 )
                 return []
+            assert self.budget is not None  # made by multipart(), the only caller
             if not self.budget.take(len(unpacked) - len(data)):
                 self.diags.error(
                     whole,
@@ -325,7 +324,7 @@ class _Compiler:
         except LookupError:
             self.diags.error(content.span(offset + 1, 1), "encoding", f'unknown charset "{charset}"')
         except UnicodeDecodeError as e:
-            line, column = _position(data, e.start)
+            line, column = source.position(data, e.start)
             what = "cloud-config is not valid UTF-8" if codec == "utf-8" else f"the part is not valid {codec}"
             self.diags.error(content.span(offset + line, column), "encoding", what)
         return None
@@ -407,6 +406,8 @@ def include_urls(data: bytes) -> list[str]:
     if doc.kind == source.INCLUDE:
         texts = [doc.data]
     elif doc.kind == source.MIME:
+        from . import mime
+
         parts = mime.split(doc.data, sub, lambda line, col: Span("-", line, col), mime.Budget(MAX_BYTES))
         texts = []
         for p in parts or []:

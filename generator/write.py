@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
     from .plan import Plan
 
-    # (kind "f" or "l", path, text or target, mode)
-    Entry = tuple[str, str, str, int]
+    # (kind "f" or "l", path, text (or bytes) or target, mode)
+    Entry = tuple[str, str, str | bytes, int]
 
 
 def entries_of(plan: "Plan") -> "list[Entry]":
@@ -52,7 +52,7 @@ def write_entries(entries: "Iterable[Entry]", outdir: str, report: "Callable[[st
                         where, posix.O_RDONLY | posix.O_DIRECTORY | posix.O_CLOEXEC
                     )
                 if kind == "f":
-                    data = body.encode("utf-8")
+                    data = body.encode("utf-8") if isinstance(body, str) else body
                     try:
                         _create(dfd, name, data, mode=mode)
                     except FileExistsError:
@@ -60,13 +60,15 @@ def write_entries(entries: "Iterable[Entry]", outdir: str, report: "Callable[[st
 
                         # /run is a tmpfs, rebuilt at every boot: no fsync.
                         atomic.write_at(dfd, name, data, mode=mode, sync=False)
-                else:
+                elif isinstance(body, str):
                     try:
                         posix.symlink(body, name, dir_fd=dfd)
                     except FileExistsError:
                         from . import atomic
 
                         atomic.symlink_at(dfd, name, body)
+                else:
+                    raise ValueError("a link's target must be text")
             except (OSError, ValueError) as e:  # ValueError: text that is not valid Unicode
                 failed += 1
                 report(path, e)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from ccgen import atomic, subst
+from ccgen import atomic, cache, subst
 from ccgen.cache import Metadata
 
 from . import values
@@ -44,7 +44,7 @@ def lines(meta: Metadata) -> dict[str, str]:
 
 def render(meta: Metadata, origin: str) -> str:
     head = f"# Written by ccgen fetch ({origin}); docs/providers.md describes every name.\n"
-    return head + "".join(f"{k}={v}\n" for k, v in lines(meta).items())
+    return head + cache.format_env(lines(meta))
 
 
 def write(path: str, meta: Metadata, origin: str) -> None:

@@ -109,15 +109,11 @@ class Provider:
         """The descriptor as this boot uses it: the network variant when the command line says so."""
         if self.network_if is None or not self.network_if(kernel):
             return self
-        return Provider(
-            self.name,
-            self.description,
-            self.fetch,
-            oem_ids=self.oem_ids,
-            network=True,
-            order=self.order,
-            detect=self.detect,
-        )
+        variant = Provider.__new__(Provider)
+        for slot in Provider.__slots__:  # every slot, so that one added later is not lost
+            setattr(variant, slot, getattr(self, slot))
+        variant.network, variant.labels = True, ()  # fetched over the network, no device
+        return variant
 
 
 def first_line(data: bytes | None) -> str:

@@ -13,18 +13,12 @@ import os
 import sys
 import time
 
-from ccgen import cache, names
+from ccgen import cache
 
 from . import attributes, registry, store
 from .base import FetchError, Provider, Request, Result, Unavailable
 
 RUN_DIR = "/run/ccgen"
-
-
-def _ccgen() -> str:
-    """The ccgen command installed beside the one running, for the commands it starts."""
-    me = os.path.join(os.path.dirname(os.path.realpath(sys.argv[0])), "ccgen")
-    return me if os.access(me, os.X_OK) else names.CCGEN
 
 
 def _say(message: str) -> None:
@@ -77,19 +71,27 @@ def _mark_answered(run_dir: str, provider: str) -> None:
         f.write(provider + "\n")
 
 
-def _from_device(p: Provider, a: argparse.Namespace) -> int:
+def _ccgen() -> str:
+    """The ccgen command beside this one, for the commands it starts."""
+    from ccgen.inputs import Reader, ccgen_path
+
+    return ccgen_path(Reader("/", argv0=sys.argv[0]))
+
+
+def _from_device(p: Provider, a: argparse.Namespace) -> tuple[int, str, str]:
     """Find the provider's device, and run this command again with it mounted as --source."""
     from . import device
 
     found = device.find_device(p.labels, a.device_timeout)
     if found is None:
-        _say(f"no device labelled {' or '.join(p.labels)}; the cache is kept")
-        _attributes_from_cache(a)
-        return 0
+        message = f"no device labelled {' or '.join(p.labels)}"
+        _say(f"{message}; the cache is kept")
+        return 0, "unavailable", message
     argv = [_ccgen(), "fetch", p.name, "--cache-dir", a.cache_dir, "--run-dir", a.run_dir]
     argv += ["--metadata-file", a.metadata_file]
     argv += ["--deadline", str(a.deadline)] + (["--reload"] if a.reload else [])
-    return os.spawnvp(os.P_WAIT, "unshare", device.mount_command(found, argv))
+    status = os.spawnvp(os.P_WAIT, "unshare", device.mount_command(found, argv))
+    return status, "device", f"ran with {found} mounted (exit {status})"
 
 
 def _fetch(p: Provider, a: argparse.Namespace, kernel: dict[str, str]) -> Result | tuple[int, str, str]:
@@ -102,19 +104,16 @@ def _fetch(p: Provider, a: argparse.Namespace, kernel: dict[str, str]) -> Result
         _say(message)
         return 2, "failed", message
     if p.labels and a.source is None:
-        status = _from_device(p, a)
-        return status, "device", f"ran with its device mounted (exit {status})"
+        return _from_device(p, a)
     root = os.environ.get("CCGEN_ROOT") or "/"
     req = Request(endpoint=a.endpoint, source=a.source, deadline=a.deadline, kernel=kernel, root=root)
     try:
         return p.fetch(req)
     except Unavailable as e:
         _say(f"{e}; the cache is kept")
-        _attributes_from_cache(a)
         return 0, "unavailable", str(e)
     except FetchError as e:
         _say(f"failed: {e}; the cache is kept")
-        _attributes_from_cache(a)
         return 1, "failed", str(e)
 
 
@@ -161,10 +160,7 @@ def _attributes_from_cache(a: argparse.Namespace) -> None:
     never a cache fetched on another machine (a cloned image)."""
     from ccgen.inputs import Reader
 
-    try:
-        snap = store.load(a.cache_dir)
-    except OSError:
-        return
+    snap = store.load(a.cache_dir)
     if snap is None or not snap.metadata.provider:
         return
     if not cache.belongs_here(Reader(os.environ.get("CCGEN_ROOT") or "/"), snap.metadata):
@@ -180,6 +176,8 @@ def main(argv: list[str]) -> int:
     kernel = kernel_options(Reader(os.environ.get("CCGEN_ROOT") or "/"))
     p = registry.providers()[a.provider].for_kernel(kernel)
     status, result, detail = _run(p, a, kernel, started)
+    if result in ("failed", "unavailable"):
+        _attributes_from_cache(a)
     if result != "device":  # the mounted run records itself
         record(a.run_dir, p.name, result, detail)
     return status
@@ -210,11 +208,9 @@ def _run(p: Provider, a: argparse.Namespace, kernel: dict[str, str], started: fl
             changed = store.store(a.cache_dir, snap)
     except FetchError as e:
         _say(f"{e}; nothing stored")
-        _attributes_from_cache(a)
         return 1, "failed", str(e)
     except OSError as e:
         _say(f"cannot store the cache in {a.cache_dir}: {e.strerror or e}")
-        _attributes_from_cache(a)
         return 1, "failed", f"cannot store the cache: {e.strerror or e}"
     _mark_answered(a.run_dir, p.name)
     _attributes(a, meta, p.name)

@@ -39,12 +39,12 @@ def test_realpath_and_dirname_match_the_standard_library(
             link.symlink_to(str(base / "d" / text) if absolute else text)
         for parts in asked:
             path = str(base / "d" / "/".join(parts)) if parts else str(base / "d")
+            assert fingerprint.dirname(path) == os.path.dirname(path)
             try:
                 expected = os.path.realpath(path, strict=True)
             except OSError:
                 continue  # a loop or a missing component: ours returns the path unresolved
             assert fingerprint.realpath(path) == expected, path
-            assert fingerprint.dirname(path) == os.path.dirname(path)
 
 
 def test_join_and_host_path() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,24 @@ def test_boot_path_imports(tmp_path: Path) -> None:
     bad = [m for m in loaded if m in FORBIDDEN or m.startswith(tuple(f + "." for f in FORBIDDEN))]
     assert not bad, bad
     assert (out / "web.service").exists()
+
+
+def test_a_gzipped_script_does_not_import_email(tmp_path: Path) -> None:
+    """userdata.py reads it, but only a MIME document needs the email package."""
+    import gzip
+
+    root = helpers.example_root(tmp_path / "root")
+    helpers.make_root(root, {"/var/lib/ccgen/user-data": gzip.compress(b"#!/bin/sh\necho hi\n")})
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-I", "-c", PROBE, str(out), str(root)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    loaded = ast.literal_eval(proc.stdout)
+    assert "ccgen.userdata" in loaded, "the case no longer goes through userdata.py"
+    assert not [m for m in loaded if m == "email" or m.startswith(("email.", "ccgen.mime"))]
+    assert any(name.startswith("ccgen-script-") for name in os.listdir(out)), os.listdir(out)
 
 
 REPLAY_PROBE = """

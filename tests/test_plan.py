@@ -209,8 +209,30 @@ def test_a_plan_from_another_version_or_damaged_is_ignored(tmp_path: Path) -> No
     assert run(root, out)[0] == "full"
 
 
-def test_planfile_round_trip() -> None:
-    assert planfile.load(b"") is None and planfile.load(planfile.MAGIC + b"junk") is None
+def test_planfile_round_trip(tmp_path: Path) -> None:
+    """dump then load gives back what was compiled; truncated, junk or another format: None."""
+    from ccgen import compile as pipeline
+    from ccgen.write import entries_of
+
+    root = make_root(
+        tmp_path / "root", {"hostname": "h", "coreos": {"units": [{"name": "a.service", "content": UNIT}]}}
+    )
+    reader = inputs.Reader(str(root), {})
+    diags = Diagnostics()
+    compiled = pipeline.compile_boot(reader, diags)
+    found = diags.sorted()
+    data = planfile.dump(reader, compiled.plan, found, "the record\n")
+    stored = planfile.load(data)
+    assert stored is not None
+    fingerprint, entries, lines, text = stored
+    assert entries == tuple(entries_of(compiled.plan)) and any(e[1] == "a.service" for e in entries)
+    assert lines == tuple((int(d.severity), d.format()) for d in found)
+    assert text == "the record\n"
+    assert dict(((k, key), seen) for k, key, seen in fingerprint) == reader.seen
+    assert any(k == "file" and key.startswith(inputs.OEM_PATH + "\0") for k, key in reader.seen)
+    assert planfile.matches(fingerprint, str(root), {}, "")
+    for bad in (b"", data[:-5], planfile.MAGIC + b"junk", data.replace(planfile.MAGIC, b"ccgen-plam\n", 1)):
+        assert planfile.load(bad) is None
 
 
 def test_prime_makes_the_first_boot_replay(tmp_path: Path) -> None:

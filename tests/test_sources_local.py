@@ -109,6 +109,10 @@ def test_nocloud_without_a_disk_keeps_the_cache(tmp_path: Path) -> None:
     r = fetch("nocloud", tmp_path, "--device-timeout", "0.1")
     assert r.status == 0 and "no device labelled cidata or CIDATA" in r.stderr, r.stderr
     assert r.attributes()["CCGEN_INSTANCE_ID"] == "good"
+    # ccgen status sees what this boot's fetch did, though no mounted run recorded it.
+    record = json.loads((tmp_path / "run" / "fetch.json").read_text())
+    assert (record["provider"], record["result"]) == ("nocloud", "unavailable"), record
+    assert record["detail"] == "no device labelled cidata or CIDATA"
 
 
 def test_nocloud_is_chosen_by_the_command_line(tmp_path: Path) -> None:

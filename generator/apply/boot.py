@@ -33,7 +33,7 @@ def leave_stamp(ctx: Context, stamp: str) -> None:
     ctx.root.mkdir(cache.APPLIED, 0o700)
     name = os.path.basename(stamp)
     for old in os.listdir(ctx.root.host(cache.APPLIED)):
-        if old.startswith("stamp-") and old != name:
+        if old.startswith(cache.STAMP_PREFIX) and old != name:
             ctx.root.remove(f"{cache.APPLIED}/{old}")
     ctx.root.write(stamp, b"", mode=0o600)
 

@@ -188,7 +188,7 @@ def fetch(req: Request) -> Result:
     def ready() -> None:
         wireserver.report_ready(address, req.deadline, req.timeout)
 
-    meta = Metadata(**{k: v for k, v in found.items() if v})
+    meta = Metadata(**found)
     return Result(user_data, meta, clean_keys(keys), notes, finish=ready)
 
 

@@ -123,7 +123,7 @@ def fetch(req: Request) -> Result:
             found["public_ipv6"] = v6
     key = meta.get("ssh_public_key")
     keys = clean_keys([key]) if isinstance(key, str) else []
-    return Result(_user_data(meta), Metadata(**{k: v for k, v in found.items() if v}), keys)
+    return Result(_user_data(meta), Metadata(**found), keys)
 
 
 PROVIDER = Provider(

@@ -13,7 +13,6 @@ LABELS = ("config-2", "CONFIG-2")
 
 
 def fetch(req: Request) -> Result:
-    import json
     import os
 
     from ccgen.cache import Metadata
@@ -31,13 +30,7 @@ def fetch(req: Request) -> Result:
     values: dict[str, str] = {}
     keys: list[str] = []
     if raw is not None and raw.strip():
-        try:
-            doc = json.loads(raw)
-        except ValueError as e:
-            # Keep the previous cache rather than act on half-understood metadata.
-            raise FetchError(f"meta_data.json is not valid JSON: {e}") from None
-        if not isinstance(doc, dict):
-            raise FetchError("meta_data.json is not a JSON object")
+        doc = checked.json_object(raw, "meta_data.json")
         for key, attr in (("uuid", "instance_id"), ("hostname", "hostname"), ("availability_zone", "zone")):
             value = checked.text(doc.get(key))
             if value:

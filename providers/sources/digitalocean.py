@@ -37,7 +37,7 @@ def fetch(req: Request) -> Result:
         found[v6] = values.ipv6(values.dig(doc, "interfaces", side, 0, "ipv6", "ip_address"))
     keys = doc.get("public_keys")
     listed = [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []
-    return Result(user_data, Metadata(**{k: v for k, v in found.items() if v}), clean_keys(listed))
+    return Result(user_data, Metadata(**found), clean_keys(listed))
 
 
 PROVIDER = Provider(

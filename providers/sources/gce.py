@@ -131,7 +131,7 @@ def fetch(req: Request) -> Result:
         ),
     }
     keys = ssh_keys(instance, project, notes)
-    meta = Metadata(**{k: v for k, v in found.items() if v})
+    meta = Metadata(**found)
     return Result(_user_data(instance), meta, clean_keys(keys), notes)
 
 

@@ -123,7 +123,7 @@ def fetch(req: Request) -> Result:
     hostname = meta.get("local-hostname") or meta.get("hostname")
     found = {"instance_id": values.text(meta.get("instance-id")), "hostname": values.text(hostname)}
     keys = clean_keys(public_keys(meta.get("public-keys")))
-    return Result(user_data, Metadata(**{k: v for k, v in found.items() if v}), keys, notes)
+    return Result(user_data, Metadata(**found), keys, notes)
 
 
 PROVIDER = Provider(

@@ -62,7 +62,7 @@ def fetch(req: Request) -> Result:
     }
     keys = doc.get("ssh_keys")
     listed = [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []
-    return Result(user_data, Metadata(**{k: v for k, v in found.items() if v}), clean_keys(listed))
+    return Result(user_data, Metadata(**found), clean_keys(listed))
 
 
 PROVIDER = Provider(

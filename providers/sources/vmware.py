@@ -179,7 +179,7 @@ def fetch(req: Request) -> Result:
         "instance_id": values.text(Reader(req.root).text("/sys/class/dmi/id/product_uuid").lower()),
         **addresses(lookup, notes),
     }
-    return Result(user_data, Metadata(**{k: v for k, v in found.items() if v}), (), notes)
+    return Result(user_data, Metadata(**found), (), notes)
 
 
 PROVIDER = Provider(
