@@ -85,12 +85,10 @@ class Reader:
         """A directory's names (read once per compile); empty when it cannot be listed."""
         names = self._listings.get(path)
         if names is None:
-            try:
-                names = frozenset(fingerprint._listdir(self.host(path)))
-            except OSError:
-                names = frozenset()
-            self._listings[path] = names
-            self.seen[("dir", path)] = "\0".join(sorted(names))
+            # Recorded in the very form replay compares (fingerprint.answer "dir").
+            joined = fingerprint.listing(self.host(path))
+            names = self._listings[path] = frozenset(joined.split("\0")) if joined else frozenset()
+            self.seen[("dir", path)] = joined
         return names
 
     def env(self, name: str) -> str:

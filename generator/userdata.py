@@ -142,6 +142,11 @@ def _shift(root: nodes.Node | None, lines: int) -> None:
             todo.extend(n.items)
 
 
+def _codec(charset: str | None) -> str:
+    """A part's declared charset as a codec; the fetch unit's include_urls reads parts the same way."""
+    return "utf-8" if charset in (None, "utf-8", "utf8", "us-ascii", "ascii") else charset
+
+
 class _Compiler:
     def __init__(
         self, path: str, diags: Diagnostics, values: dict[str, str] | None, includes: Includes | None
@@ -318,7 +323,7 @@ class _Compiler:
         return None
 
     def text(self, data: bytes, charset: str | None, content: Region, offset: int) -> str | None:
-        codec = "utf-8" if charset in (None, "utf-8", "utf8", "us-ascii", "ascii") else charset
+        codec = _codec(charset)
         try:
             return data.decode(codec)
         except LookupError:
@@ -404,7 +409,7 @@ def include_urls(data: bytes) -> list[str]:
     if doc is None:
         return []
     if doc.kind == source.INCLUDE:
-        texts = [doc.data]
+        texts: list[tuple[bytes, str | None]] = [(doc.data, None)]
     elif doc.kind == source.MIME:
         from . import mime
 
@@ -422,12 +427,16 @@ def include_urls(data: bytes) -> list[str]:
             if p.ctype in INCLUDE_TYPES or (
                 p.ctype in SNIFFED_TYPES + GZIP_TYPES and formats.sniff(payload).kind == formats.INCLUDE
             ):
-                texts.append(payload)
+                texts.append((payload, p.charset))
     else:
         return []
     urls = []
-    for text in texts:
-        for _, url in formats.include_urls(text.decode("utf-8", "replace")):
+    for data, charset in texts:
+        try:
+            text = data.decode(_codec(charset))
+        except (LookupError, UnicodeDecodeError):
+            continue  # the generator reports it and includes nothing from it: neither does this
+        for _, url in formats.include_urls(text):
             if url.lower().startswith(("http://", "https://")) and rules.is_url(url):
                 urls.append(url)
     return list(dict.fromkeys(urls))

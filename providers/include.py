@@ -15,7 +15,6 @@ the system's CA store (providers/http.py).
 from __future__ import annotations
 
 import time
-import urllib.parse
 from collections.abc import Callable
 
 from ccgen import cache, rules, userdata
@@ -25,15 +24,13 @@ from .base import FetchError
 
 def _get(url: str, until: float, timeout: float) -> bytes | None:
     """The URL's body; None for a 404; FetchError for anything else that is not a 200."""
-    from .client import Client
+    from .client import Client, split_url
 
-    parts = urllib.parse.urlsplit(url)
-    path = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    origin, path = split_url(url)
     left = until - time.monotonic()
     if left <= 0:
         raise FetchError("no time left before the deadline")
-    client = Client([f"{parts.scheme}://{parts.netloc}"], deadline=left, timeout=timeout)
-    return client.get(path)
+    return Client([origin], deadline=left, timeout=timeout).get(path)
 
 
 def wanted(user_data: bytes) -> bool:

@@ -236,6 +236,18 @@ def test_an_include_cycle_ends() -> None:
     assert config is None and all(d.code == "include" for d in diags.sorted())
 
 
+def test_the_fetch_reads_an_include_part_as_the_generator_does() -> None:
+    """The fetch unit fetches exactly the URLs the generator will look for: a part in a
+    declared charset is read in it, and one the generator cannot read includes nothing."""
+    latin1 = b"Content-Type: text/x-include-url; charset=iso-8859-1\n\n# caf\xe9\nhttps://h/latin\n"
+    broken = b"Content-Type: text/x-include-url\n\n# caf\xe9\nhttps://h/broken\n"
+    data = multipart([latin1, broken])
+    assert userdata.include_urls(data) == ["https://h/latin"]
+    config, diags = parse(data, {"https://h/latin": b"#cloud-config\nhostname: from-latin\n"}.get)
+    assert config is not None and config.hostname is not None and config.hostname.value == "from-latin"
+    assert [d.code for d in diags.sorted() if d.severity.label == "error"] == ["encoding"]
+
+
 # What a part is
 
 
