@@ -49,7 +49,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tests.vm import machine  # noqa: E402
-from tests.vm.test_boot import PROBE_COMMON, SSH_KEY, booted, lines, shown  # noqa: E402
+from tests.vm.test_boot import PROBE_COMMON, SSH_KEY, booted, generators_us, lines, shown  # noqa: E402
 
 ONESHOT = """[Unit]
 Description=Benchmark oneshot started by the config
@@ -194,11 +194,8 @@ ARMS = {
 class Figures:
     def __init__(self, arm: str, n: int, report: str) -> None:
         units = shown(report)
-        timing = dict(ln.split("=", 1) for ln in lines(report, "timing"))
         self.arm, self.n = arm, n
-        self.generator = int(timing["GeneratorsFinishTimestampMonotonic"]) - int(
-            timing["GeneratorsStartTimestampMonotonic"]
-        )
+        self.generator = generators_us(report)
         self.multi_user = at(units, "multi-user.target")
         own = "cloud-init-generator" if arm == "cloud-init" else "ccgen-generator"
         times = dict(ln.split() for ln in lines(report, "gentime"))
@@ -246,9 +243,7 @@ def ran_us(u: dict[str, str]) -> int:
 
 
 def build_tree(tmp: Path) -> Path:
-    debs = tmp / "debs"
-    subprocess.run([str(REPO / "packaging/build-deb.sh"), str(debs)], check=True, capture_output=True)
-    (deb,) = debs.glob("ccgen_*.deb")
+    deb = machine.build_deb(tmp / "debs")
     base = machine.base_tree(machine.CLOUD_INIT_PACKAGES)
     return machine.installed_tree(base, tmp / "tree", deb)
 

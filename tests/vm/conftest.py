@@ -7,7 +7,6 @@ the cached root filesystem once; each test then makes its own disk from that tre
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,10 +21,7 @@ def ccgen_deb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for tool in ("qemu-system-x86_64", "debootstrap", "mkfs.ext4", "debugfs", "chroot"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is missing; ./dev test installs it")
-    debs = tmp_path_factory.mktemp("debs")
-    subprocess.run([str(machine.REPO / "packaging/build-deb.sh"), str(debs)], check=True, capture_output=True)
-    (deb,) = debs.glob("ccgen_*.deb")
-    return deb
+    return machine.build_deb(tmp_path_factory.mktemp("debs"))
 
 
 @pytest.fixture(scope="session")

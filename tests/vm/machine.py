@@ -137,6 +137,13 @@ def install_ccgen(tree: Path, deb: Path) -> None:
     (tree / "tmp" / deb.name).unlink()
 
 
+def build_deb(dest: Path) -> Path:
+    """The ccgen Debian package, built from the committed files (packaging/build-deb.sh)."""
+    subprocess.run([str(REPO / "packaging/build-deb.sh"), str(dest)], check=True, capture_output=True)
+    (deb,) = dest.glob("ccgen_*.deb")
+    return deb
+
+
 def installed_tree(base: Path, tree: Path, deb: Path) -> Path:
     """A copy of a cached tree with the ccgen package installed."""
     run("cp", "-a", str(base), str(tree), timeout=600)
