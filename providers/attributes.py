@@ -48,11 +48,15 @@ def render(meta: Metadata, origin: str) -> str:
 
 
 def write(path: str, meta: Metadata, origin: str) -> None:
-    """Replace the file atomically: a unit reading it sees the old one or the new one."""
+    replace(path, render(meta, origin).encode())
+
+
+def replace(path: str, data: bytes) -> None:
+    """Replace a 0644 file under /run atomically: a reader sees the old one or the new one."""
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, mode=0o755, exist_ok=True)
     dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        atomic.write_at(dfd, os.path.basename(path), render(meta, origin).encode(), mode=0o644, sync=False)
+        atomic.write_at(dfd, os.path.basename(path), data, mode=0o644, sync=False)
     finally:
         os.close(dfd)

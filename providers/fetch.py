@@ -120,15 +120,10 @@ def _fetch(p: Provider, a: argparse.Namespace, kernel: dict[str, str]) -> Result
 def record(run_dir: str, provider: str, result: str, detail: str) -> None:
     """What this fetch did, for `ccgen status` (/run/ccgen/fetch.json)."""
     import json
-    import time
 
     body = {"provider": provider, "result": result, "detail": detail, "time": int(time.time())}
     try:
-        os.makedirs(run_dir, mode=0o755, exist_ok=True)
-        tmp = os.path.join(run_dir, f".fetch.json.{os.getpid()}")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(body, f)
-        os.replace(tmp, os.path.join(run_dir, "fetch.json"))
+        attributes.replace(os.path.join(run_dir, "fetch.json"), json.dumps(body).encode())
     except OSError as e:
         _say(f"cannot record the fetch in {run_dir}: {e.strerror or e}")
 
