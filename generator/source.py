@@ -36,12 +36,13 @@ class Document:
         self.data = data  # unpacked: a compressed script, MIME and #include (userdata.py reads them)
 
 
-def _gunzip(data: bytes, path: str, diags: Diagnostics) -> bytes | None:
+def gunzip(data: bytes, span: Span, diags: Diagnostics, then: str = "") -> bytes | None:
+    """gzip'd input or part unpacked, or None with an error at `span` (`then`: what follows)."""
     try:
         return rules.gunzip(data, MAX_BYTES)
     except rules.DecodeError as e:
         code = "too-large" if isinstance(e, rules.TooLarge) else "gzip"
-        diags.error(Span(path, 1, 1), code, "gzip payload cannot be unpacked", str(e))
+        diags.error(span, code, "gzip payload cannot be unpacked", f"{e}{then}")
         return None
 
 
@@ -59,7 +60,7 @@ def classify(path: str, data: bytes, diags: Diagnostics) -> Document | None:
         return None
     compressed = data[:2] == b"\x1f\x8b"
     if compressed:
-        unpacked = _gunzip(data, path, diags)
+        unpacked = gunzip(data, Span(path, 1, 1), diags)
         if unpacked is None:
             return None
         data = unpacked

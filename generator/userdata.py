@@ -142,6 +142,11 @@ def _shift(root: nodes.Node | None, lines: int) -> None:
             todo.extend(n.items)
 
 
+def _fetchable(url: str) -> bool:
+    """What the fetch unit fetches and the generator looks for in the cache."""
+    return url.lower().startswith(("http://", "https://")) and rules.is_url(url)
+
+
 def _codec(charset: str | None) -> str:
     """A part's declared charset as a codec; the fetch unit's include_urls reads parts the same way."""
     return "utf-8" if charset in (None, "utf-8", "utf8", "us-ascii", "ascii") else charset
@@ -248,12 +253,8 @@ class _Compiler:
             return []
         data, ctype, verbatim = p.payload, p.ctype, p.verbatim
         if ctype in GZIP_TYPES or data[:2] == b"\x1f\x8b":
-            try:
-                unpacked = rules.gunzip(data, MAX_BYTES)
-            except rules.DecodeError as e:
-                self.diags.error(
-                    whole, "gzip", "gzip payload cannot be unpacked", f"{e}; this part is skipped"
-                )
+            unpacked = source.gunzip(data, whole, self.diags, "; this part is skipped")
+            if unpacked is None:
                 return []
             assert self.budget is not None  # made by multipart(), the only caller
             if not self.budget.take(len(unpacked) - len(data)):
@@ -341,7 +342,7 @@ class _Compiler:
         for number, url in formats.include_urls(text):
             line = number + lines
             where = _at(region, self.path, line, 1)
-            if not url.lower().startswith(("http://", "https://")) or not rules.is_url(url):
+            if not _fetchable(url):
                 self.diags.error(
                     where, "include", f"cannot include {url}", "only http:// and https:// URLs are fetched"
                 )
@@ -437,6 +438,6 @@ def include_urls(data: bytes) -> list[str]:
         except (LookupError, UnicodeDecodeError):
             continue  # the generator reports it and includes nothing from it: neither does this
         for _, url in formats.include_urls(text):
-            if url.lower().startswith(("http://", "https://")) and rules.is_url(url):
+            if _fetchable(url):
                 urls.append(url)
     return list(dict.fromkeys(urls))
