@@ -44,6 +44,12 @@ _BASE64_DEFECTS = (
 )
 
 
+def refuse(diags: Diagnostics, span: Span, message: str, why: str = "") -> None:
+    """A limit that refuses the whole user-data: one error, code mime-limit."""
+    detail = "nothing in this user-data is applied"
+    diags.error(span, "mime-limit", message, f"{why}; {detail}" if why else detail)
+
+
 class Budget:
     """Decoded bytes left for a whole user-data: every part's payload after its transfer
     encoding, and what gzip adds when a part is unpacked."""
@@ -164,11 +170,10 @@ class _Walker:
         end = self.header_end(start)
         if msg.get_content_maintype() == "multipart":
             if depth >= MAX_NESTING:
-                self.diags.error(
+                refuse(
+                    self.diags,
                     self.span(line, 1),
-                    "mime-limit",
                     f"multipart parts are nested deeper than {MAX_NESTING} levels",
-                    "nothing in this user-data is applied",
                 )
                 return False
             return self.container(msg, end, line, depth)
@@ -226,12 +231,7 @@ class _Walker:
 
     def leaf(self, msg: Message, start: int, end: int, line: int) -> bool:
         if len(self.parts) >= MAX_PARTS:
-            self.diags.error(
-                self.span(line, 1),
-                "mime-limit",
-                f"more than {MAX_PARTS} MIME parts",
-                "nothing in this user-data is applied",
-            )
+            refuse(self.diags, self.span(line, 1), f"more than {MAX_PARTS} MIME parts")
             return False
         part = Part(len(self.parts) + 1, line)
         self.parts.append(part)
@@ -258,12 +258,7 @@ class _Walker:
             part.problem = "the base64 payload is not valid base64"
             return True
         if not self.budget.take(len(payload)):
-            self.diags.error(
-                self.span(line, 1),
-                "mime-limit",
-                f"the parts decode to more than {self.budget.total} bytes",
-                "nothing in this user-data is applied",
-            )
+            refuse(self.diags, self.span(line, 1), f"the parts decode to more than {self.budget.total} bytes")
             return False
         part.payload = payload
         return True
@@ -275,31 +270,16 @@ def split(data: bytes, diags: Diagnostics, span: SpanAt, budget: Budget) -> list
     the Span a diagnostic gets."""
     lines = data.count(b"\n")
     if lines > MAX_LINES:
-        diags.error(
-            span(1, 1),
-            "mime-limit",
-            f"a MIME document of more than {MAX_LINES} lines",
-            f"it has {lines}; nothing in this user-data is applied",
-        )
+        refuse(diags, span(1, 1), f"a MIME document of more than {MAX_LINES} lines", f"it has {lines}")
         return None
     candidates = data.count(b"\n--")
     if candidates > MAX_DELIMITER_LINES:
-        diags.error(
-            span(1, 1),
-            "mime-limit",
-            f"more than {MAX_PARTS} MIME parts",
-            f"{candidates} lines start with --; nothing in this user-data is applied",
-        )
+        refuse(diags, span(1, 1), f"more than {MAX_PARTS} MIME parts", f"{candidates} lines start with --")
         return None
     try:
         msg = BytesParser().parsebytes(data)
     except RecursionError:
-        diags.error(
-            span(1, 1),
-            "mime-limit",
-            f"multipart parts are nested deeper than {MAX_NESTING} levels",
-            "nothing in this user-data is applied",
-        )
+        refuse(diags, span(1, 1), f"multipart parts are nested deeper than {MAX_NESTING} levels")
         return None
     walker = _Walker(data, diags, span, budget)
     try:

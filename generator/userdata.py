@@ -258,12 +258,9 @@ class _Compiler:
                 return []
             assert self.budget is not None  # made by multipart(), the only caller
             if not self.budget.take(len(unpacked) - len(data)):
-                self.diags.error(
-                    whole,
-                    "mime-limit",
-                    f"the parts decode to more than {self.budget.total} bytes",
-                    "nothing in this user-data is applied",
-                )
+                from . import mime  # loaded already: parts come from multipart()
+
+                mime.refuse(self.diags, whole, f"the parts decode to more than {self.budget.total} bytes")
                 raise _Refused
             data, verbatim, label = unpacked, False, p.label(gzipped=True)
             whole = Region(self.path, label, region).span(p.line, 1)
