@@ -9,13 +9,16 @@ skipped, longest prefix first); docs/compat.md lists every format.
 
 from __future__ import annotations
 
-HEADER = b"#cloud-config"
+from . import source
 
-CLOUD_CONFIG = "cloud-config"
-SCRIPT = "script"
-IGNITION = "ignition"
-MIME = "mime"
-INCLUDE = "include"
+# The kinds source.py names too, and its header as bytes.
+CLOUD_CONFIG = source.CLOUD_CONFIG
+SCRIPT = source.SCRIPT
+IGNITION = source.IGNITION
+MIME = source.MIME
+INCLUDE = source.INCLUDE
+HEADER = source.HEADER.encode()
+
 REFUSED = "refused"
 UNKNOWN = "unknown"
 
