@@ -103,12 +103,17 @@ class Client:
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> bytes | None:
         """The body at `path`, or None when the service says it does not exist (404)."""
-        resp = self.send("GET", path, headers)
-        if resp.status == 200:
-            return resp.body
-        if resp.status == 404:
-            return None
-        raise FetchError(f"GET {path}: HTTP {resp.status}")
+        return body_of(self.send("GET", path, headers), path)
+
+
+def body_of(resp: http.Response, path: str) -> bytes | None:
+    """200: the body; 404: None; anything else: FetchError quoting the start of the answer."""
+    if resp.status == 200:
+        return resp.body
+    if resp.status == 404:
+        return None
+    said = resp.body.decode("utf-8", "replace").strip()[:200]
+    raise FetchError(f"GET {path}: HTTP {resp.status}" + (f": {said}" if said else ""))
 
 
 def split_url(url: str) -> tuple[str, str]:

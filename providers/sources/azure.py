@@ -114,21 +114,12 @@ def _imds(req: Request) -> tuple[dict[str, object], Callable[[], bytes | None]]:
         retry=frozenset({410}),
     )
 
-    def answer(path: str) -> bytes | None:
-        resp = client.send("GET", path)
-        if resp.status == 200:
-            return resp.body
-        if resp.status == 404:
-            return None
-        said = resp.body.decode("utf-8", "replace").strip()[:200]
-        raise FetchError(f"GET {path}: HTTP {resp.status}" + (f": {said}" if said else ""))
-
-    raw = answer(INSTANCE)
+    raw = client.get(INSTANCE)
     if raw is None:
         raise FetchError(f"GET {INSTANCE}: HTTP 404 (not Azure's metadata service)")
 
     def user_data() -> bytes | None:
-        text = (answer(USER_DATA) or b"").strip()
+        text = (client.get(USER_DATA) or b"").strip()
         return values.base64_bytes(text, "the metadata service's userData") if text else None
 
     return values.json_object(raw, "the instance metadata"), user_data

@@ -37,11 +37,9 @@ class _Server:
                 f"GET {ROOT}{path}: the answer has no Metadata-Flavor: Google header,"
                 " so it is not from the metadata server"
             )
-        if resp.status == 200:
-            return resp.body
-        if resp.status == 404:
-            return None
-        raise FetchError(f"GET {ROOT}{path}: HTTP {resp.status}")
+        from ..client import body_of
+
+        return body_of(resp, ROOT + path)
 
     def attributes(self, where: str) -> dict[str, object]:
         from .. import values
