@@ -52,29 +52,30 @@ def find_device(labels: tuple[str, ...], timeout: float, by_label: str = BY_LABE
     return None
 
 
-def mount_command(device: str, argv: list[str]) -> list[str]:
-    """Run `argv --source MNT` with the device mounted read-only in a private mount namespace:
-    when that process ends, however it ends, nothing stays mounted."""
+def _mounted(name: str, then: str, *args: str) -> list[str]:
+    """`sh -c` with the device ($1) mounted read-only at $mnt in a private mount namespace,
+    running `then`: when that process ends, however it ends, nothing stays mounted."""
     script = (
-        "set -e; mnt=$(mktemp -d /run/ccgen-source.XXXXXX); "
+        f"set -e; mnt=$(mktemp -d /run/ccgen-{name}.XXXXXX); "
         'trap \'umount "$mnt" 2>/dev/null; rmdir "$mnt"\' EXIT; '
-        'mount -o ro,nosuid,nodev,noexec "$1" "$mnt"; shift; "$@" --source "$mnt"'
+        'mount -o ro,nosuid,nodev,noexec "$1" "$mnt"; ' + then
     )
-    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", device, *argv]
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", *args]
+
+
+def mount_command(device: str, argv: list[str]) -> list[str]:
+    """Run `argv --source MNT` with the device mounted (_mounted)."""
+    return _mounted("source", 'shift; "$@" --source "$mnt"', device, *argv)
 
 
 def read_from_device(device: str, name: str, timeout: float = 30.0, limit: int = MAX_FILE) -> bytes | None:
     """One file from a device that is mounted read-only, for this read only, in a private mount
     namespace (a network provider's provisioning media); None when the file is not there."""
-    script = (
-        "set -e; mnt=$(mktemp -d /run/ccgen-media.XXXXXX); "
-        'trap \'umount "$mnt" 2>/dev/null; rmdir "$mnt"\' EXIT; '
-        'mount -o ro,nosuid,nodev,noexec "$1" "$mnt"; '
-        '[ -f "$mnt/$2" ] || exit 3; head -c "$3" "$mnt/$2"'
+    argv = _mounted(
+        "media", '[ -f "$mnt/$2" ] || exit 3; head -c "$3" "$mnt/$2"', device, name, str(limit + 1)
     )
-    argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", device, name]
     try:
-        proc = subprocess.run([*argv, str(limit + 1)], capture_output=True, timeout=timeout)
+        proc = subprocess.run(argv, capture_output=True, timeout=timeout)
     except (OSError, subprocess.TimeoutExpired) as e:
         raise FetchError(f"cannot read {name} from {device}: {e}") from None
     if proc.returncode == 3:
