@@ -38,15 +38,20 @@ sys.stdout.write(repr(sorted(sys.modules)))
 """
 
 
-def test_boot_path_imports(tmp_path: Path) -> None:
-    root = helpers.example_root(tmp_path / "root")
-    out = tmp_path / "out"
+def generate(root: Path, out: Path) -> list[str]:
+    """Run the generator once in a fresh interpreter; the modules it loaded."""
     out.mkdir()
     proc = subprocess.run(
         [sys.executable, "-I", "-c", PROBE, str(out), str(root)], capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0, proc.stderr
-    loaded = ast.literal_eval(proc.stdout)
+    loaded: list[str] = ast.literal_eval(proc.stdout)
+    return loaded
+
+
+def test_boot_path_imports(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    loaded = generate(helpers.example_root(tmp_path / "root"), out)
     bad = [m for m in loaded if m in FORBIDDEN or m.startswith(tuple(f + "." for f in FORBIDDEN))]
     assert not bad, bad
     assert (out / "web.service").exists()
@@ -59,12 +64,7 @@ def test_a_gzipped_script_does_not_import_email(tmp_path: Path) -> None:
     root = helpers.example_root(tmp_path / "root")
     helpers.make_root(root, {"/var/lib/ccgen/user-data": gzip.compress(b"#!/bin/sh\necho hi\n")})
     out = tmp_path / "out"
-    out.mkdir()
-    proc = subprocess.run(
-        [sys.executable, "-I", "-c", PROBE, str(out), str(root)], capture_output=True, text=True, timeout=60
-    )
-    assert proc.returncode == 0, proc.stderr
-    loaded = ast.literal_eval(proc.stdout)
+    loaded = generate(root, out)
     assert "ccgen.userdata" in loaded, "the case no longer goes through userdata.py"
     assert not [m for m in loaded if m == "email" or m.startswith(("email.", "ccgen.mime"))]
     assert any(name.startswith("ccgen-script-") for name in os.listdir(out)), os.listdir(out)
