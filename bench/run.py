@@ -257,8 +257,9 @@ def main() -> int:
 def pure_ratio(cfg: Path) -> bool:
     import yaml
 
-    from ccgen import compile, ext, inputs
-    from ccgen.diag import Diagnostics
+    from ccgen import compile, ext
+    from ccgen.base.diag import Diagnostics
+    from ccgen.read import inputs
 
     text = cfg.read_text()
     data = text.encode()

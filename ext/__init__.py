@@ -12,7 +12,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ccgen import nodes
+    from ccgen.read import nodes
 
 compose: Callable[[str], tuple[bool, nodes.Node | tuple[str, int, int] | None]] | None = None
 BACKEND = "python"

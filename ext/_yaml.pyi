@@ -1,3 +1,3 @@
-from ccgen import nodes
+from ccgen.read import nodes
 
 def compose(text: str) -> tuple[bool, nodes.Node | tuple[str, int, int] | None]: ...

@@ -1,7 +1,7 @@
 # cython: language_level=3
 """libyaml's events straight into ccgen's node tree, without PyYAML.
 
-Equality with the reference path (ccgen.compose.compose_reference) is kept by
+Equality with the reference path (ccgen.read.compose.compose_reference) is kept by
 construction: the node classes, YAML 1.1 typing (scalar_tag), merge keys
 (flatten_merges) and limits are the reference's own Python code, and this
 module never produces a diagnostic.  Whenever the reference would say
@@ -12,8 +12,8 @@ names the limit and its position, and compose.py reports it as the reference
 does.
 """
 
-from ccgen import compose as _compose
-from ccgen import nodes as _nodes
+from ccgen.read import compose as _compose
+from ccgen.read import nodes as _nodes
 
 cdef extern from "yaml.h":
     ctypedef enum yaml_event_type_t:

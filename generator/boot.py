@@ -15,7 +15,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .diag import Diagnostics
+    from ccgen.base.diag import Diagnostics
 
 NAME = "ccgen"
 _FALSE = ("0", "no", "false", "off")
@@ -39,7 +39,7 @@ class Outcome:
 def may_replay(root: str) -> bool:
     """No ccgen.enable=0 or ccgen.plan=0 on the kernel command line.  Both are decided by the
     full path (it records "disabled"); a plan made under either would otherwise replay."""
-    from .fingerprint import host_path, read_file
+    from ccgen.bootpath.fingerprint import host_path, read_file
 
     try:
         data = read_file(host_path(root, "/proc/cmdline"), 64 * 1024) or b""
@@ -55,7 +55,7 @@ def may_replay(root: str) -> bool:
 def _extra(outdir: str, name: str, data: bytes, mode: int) -> None:
     """A file of ccgen's own beside the units (systemd ignores hidden names), by the same
     writer; unlike a unit, one that cannot be written is not skipped but fails the run."""
-    from .write import write_entries
+    from ccgen.bootpath.write import write_entries
 
     def fail(path: str, e: Exception) -> None:
         raise e
@@ -67,11 +67,13 @@ def compile_and_write(
     outdir: str, root: str, diags: "Diagnostics", environ: "dict[str, str]", argv0: str
 ) -> Outcome:
     """The full pipeline: read, compile, write, and leave the plan for ccgen-apply."""
+    from ccgen.base import names, record
+    from ccgen.base.diag import Span
+    from ccgen.bootpath import planfile
+    from ccgen.bootpath.write import write_plan
+    from ccgen.read.inputs import Reader, kernel_options
+
     from . import compile as pipeline
-    from . import names, planfile, record
-    from .diag import Span
-    from .inputs import Reader, kernel_options
-    from .write import write_plan
 
     reader = Reader(root, environ, argv0=argv0)
     kernel = kernel_options(reader)
@@ -111,13 +113,13 @@ def generate(
     environ = process_environ() if environ is None else environ
     argv0 = argv0 or sys.argv[0]
     if may_replay(root):
-        from . import replay
+        from ccgen.bootpath import replay
 
         replayed = replay.replay(root, environ, argv0, outdir)
         if replayed is not None:
             return Outcome("replayed", list(replayed.lines), replayed.failed)
     if diags is None:
-        from .diag import Diagnostics
+        from ccgen.base.diag import Diagnostics
 
         diags = Diagnostics()
     return compile_and_write(outdir, root, diags, environ, argv0)
@@ -139,7 +141,7 @@ def main(argv: "list[str] | None" = None) -> int:
     # re-walks the growing tree (it made 5000 units cost 7x 1000, not 5x).
     gc.disable()
     args = sys.argv[1:] if argv is None else argv
-    from .log import Log, run_by_systemd
+    from ccgen.bootpath.log import Log, run_by_systemd
 
     log = Log(NAME, kmsg=run_by_systemd())
     try:

@@ -6,9 +6,12 @@ import gc
 import os
 import sys
 
-from . import __version__, cache, inputs, names
-from .diag import Diagnostic, Diagnostics, Severity
-from .plan import File
+from ccgen.base import cache, names
+from ccgen.base.diag import Diagnostic, Diagnostics, Severity
+from ccgen.bootpath.plan import File
+from ccgen.read import inputs
+
+from . import __version__
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -162,7 +165,7 @@ def cmd_validate(argv: list[str]) -> int:
 
 
 def cmd_schema(argv: list[str]) -> int:
-    from . import export
+    from ccgen.lang import export
 
     p = _parser("ccgen schema", "Print the cloud-config schema.")
     p.add_argument("--format", choices=("json", "markdown"), default="json")
@@ -233,8 +236,9 @@ def cmd_apply(argv: list[str]) -> int:
 
 
 def cmd_check_inputs(argv: list[str]) -> int:
+    from ccgen.providers import reload
+
     from . import compile as pipeline
-    from . import reload
 
     p = _parser("ccgen check-inputs", "Compile again if the inputs changed.")
     p.add_argument("--expect", required=True, help="the digest the generator recorded")
@@ -263,8 +267,10 @@ def cmd_status(argv: list[str]) -> int:
 
 def cmd_prime(argv: list[str]) -> int:
     """The precompiled plan for an image, so that even its first boot replays it."""
+    from ccgen.base import record
+    from ccgen.bootpath import planfile
+
     from . import compile as pipeline
-    from . import planfile, record
     from .apply.fs import Root
 
     p = _parser("ccgen prime", "Write the precompiled plan into an image.")
@@ -277,7 +283,7 @@ def cmd_prime(argv: list[str]) -> int:
         help="where the image has ccgen-generator",
     )
     a = p.parse_args(argv)
-    from .fingerprint import realpath
+    from ccgen.bootpath.fingerprint import realpath
 
     env = {"SYSTEMD_VIRTUALIZATION": a.virtualization} if a.virtualization else {}
     # The booted generator records its directory with links resolved (/lib -> usr/lib).
@@ -335,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         if command == "check-inputs":
             return cmd_check_inputs(rest)
         if command == "rerun":
-            from . import reload
+            from ccgen.providers import reload
 
             return reload.reload_and_start()
         if command == "generator":

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from . import build, cache, compose, inputs, model, names, render, schema, source, subst, validate
-from .diag import Diagnostic, Diagnostics, Severity
-from .inputs import Input, Reader
-from .plan import Plan
-from .system import InstalledUnits
+from ccgen.base import cache, names
+from ccgen.base.diag import Diagnostic, Diagnostics, Severity
+from ccgen.bootpath.plan import Plan
+from ccgen.lang import build, model, schema, subst, validate
+from ccgen.read import compose, inputs, kinds, source
+from ccgen.read.inputs import Input, Reader
+from ccgen.read.system import InstalledUnits
+from ccgen.units import render
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     Includes = Callable[[str], "bytes | None"]
-
-# Each settings section's key order, for merging (model.merge keeps the table's order).
-ORDER = {k.name: tuple(c.name for c in k.children) for k in schema.COREOS if k.kind == schema.STRUCT}
 
 
 def parse(
@@ -24,13 +24,13 @@ def parse(
     """The document's model; `values` for substitution (None: leave variables alone);
     `includes` answers an #include's URL from the cache (None: not looked up)."""
     doc = source.classify(inp.path, inp.data, diags)
-    if doc is None or doc.kind == source.EMPTY:
+    if doc is None or doc.kind == kinds.EMPTY:
         return None
-    if doc.kind == source.SCRIPT and not doc.compressed:
+    if doc.kind == kinds.SCRIPT and not doc.compressed:
         return build.script(inp.path, doc.interpreter, inp.data)
-    if doc.kind != source.CLOUD_CONFIG:
+    if doc.kind != kinds.CLOUD_CONFIG:
         # MIME multi-part, #include, a gzip'd script: userdata.py, imported only for them.
-        from . import userdata
+        from ccgen.lang import userdata
 
         return userdata.parse(inp, doc, diags, values, includes)
     root = compose.compose(doc.text, inp.path, diags)
@@ -58,7 +58,7 @@ def cached_includes(reader: Reader) -> Includes:
 
 
 def merged(found: list[model.CloudConfig]) -> model.CloudConfig | None:
-    return model.merge(found, ORDER) if found else None
+    return model.merge(found, schema.MERGE_ORDER) if found else None
 
 
 def substitution_values(reader: Reader, meta: cache.Metadata, found: list[Input]) -> dict[str, str]:
@@ -105,7 +105,7 @@ def inputs_may_appear_late(
         words = line.split()
         if len(words) >= 2 and not words[0].startswith("#") and words[1].rstrip("/") in prefixes:
             return True
-    from .unitfile import mount_unit
+    from ccgen.base.unitfile import mount_unit
 
     mounts = [mount_unit(p) for p in sorted(prefixes)]
     return any(m in defined or installed.find(m) is not None for m in mounts)
@@ -127,8 +127,9 @@ def apply_stamp(
     """Names what ccgen-apply acts on: every input, the cache's metadata and keys, and the
     substitution values in use.  Apply leaves a file of this name when it succeeded, and
     its unit is skipped while that file exists (docs/apply.md)."""
+    from ccgen.bootpath.digest import hexdigest
+
     from . import __version__
-    from .digest import hexdigest
 
     parts = [__version__.encode(), meta.to_env().encode()]
     for inp in found:

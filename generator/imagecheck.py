@@ -14,10 +14,11 @@ from __future__ import annotations
 import os
 import stat
 
-from . import model, unitfile
-from .diag import Diagnostics, Span
-from .inputs import Reader
-from .system import InstalledUnits
+from ccgen.base import unitfile
+from ccgen.base.diag import Diagnostics, Span
+from ccgen.lang import model
+from ccgen.read.inputs import Reader
+from ccgen.read.system import InstalledUnits
 
 EXEC_KEYS = (
     "ExecStart",

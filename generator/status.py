@@ -20,9 +20,9 @@ import subprocess
 import time
 from typing import Any
 
-from . import cache, names, record
-from .diag import Severity
-from .inputs import Reader, host_path
+from ccgen.base import cache, names, record
+from ccgen.base.diag import Severity
+from ccgen.read.inputs import Reader, host_path
 
 EXIT = {"done": 0, "running": 0, "disabled": 0, "error": 1, "degraded": 2}
 EXIT_TIMEOUT = 3

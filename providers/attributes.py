@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 
-from ccgen import atomic, cache, subst
-from ccgen.cache import Metadata
+from ccgen.base import cache
+from ccgen.base.cache import Metadata
+from ccgen.bootpath import atomic
+from ccgen.lang import subst
 
 from . import values
 

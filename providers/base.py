@@ -14,7 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ccgen.cache import Metadata
+    from ccgen.base.cache import Metadata
 
 
 class FetchError(Exception):

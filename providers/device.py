@@ -15,7 +15,7 @@ BY_LABEL = "/dev/disk/by-label"
 
 def read_file(path: str, limit: int = MAX_FILE) -> bytes | None:
     """A regular file's bytes, None when it is missing; FetchError when unreadable or too big."""
-    from ccgen.inputs import read_file as read
+    from ccgen.read.inputs import read_file as read
 
     try:
         data = read(path, limit)

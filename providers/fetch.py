@@ -13,7 +13,7 @@ import os
 import sys
 import time
 
-from ccgen import cache
+from ccgen.base import cache
 
 from . import attributes, registry, store
 from .base import FetchError, Provider, Request, Result, Unavailable
@@ -73,7 +73,7 @@ def _mark_answered(run_dir: str, provider: str) -> None:
 
 def _ccgen() -> str:
     """The ccgen command beside this one, for the commands it starts."""
-    from ccgen.inputs import Reader, ccgen_path
+    from ccgen.read.inputs import Reader, ccgen_path
 
     return ccgen_path(Reader("/", argv0=sys.argv[0]))
 
@@ -153,7 +153,7 @@ def _attributes(a: argparse.Namespace, meta: cache.Metadata, origin: str) -> Non
 def _attributes_from_cache(a: argparse.Namespace) -> None:
     """After a failed fetch other units still get this instance's metadata, from the cache;
     never a cache fetched on another machine (a cloned image)."""
-    from ccgen.inputs import Reader
+    from ccgen.read.inputs import Reader
 
     snap = store.load(a.cache_dir)
     if snap is None or not snap.metadata.provider:
@@ -166,7 +166,7 @@ def _attributes_from_cache(a: argparse.Namespace) -> None:
 def main(argv: list[str]) -> int:
     started = time.monotonic()
     a = parser().parse_args(argv)
-    from ccgen.inputs import Reader, kernel_options
+    from ccgen.read.inputs import Reader, kernel_options
 
     kernel = kernel_options(Reader(os.environ.get("CCGEN_ROOT") or "/"))
     p = registry.providers()[a.provider].for_kernel(kernel)
@@ -179,7 +179,7 @@ def main(argv: list[str]) -> int:
 
 
 def _run(p: Provider, a: argparse.Namespace, kernel: dict[str, str], started: float) -> tuple[int, str, str]:
-    from ccgen.inputs import Reader
+    from ccgen.read.inputs import Reader
 
     other = _answered_already(a.run_dir, p.name)
     if other is not None:
@@ -223,6 +223,6 @@ def _run(p: Provider, a: argparse.Namespace, kernel: dict[str, str], started: fl
             status, detail = 1, f"{detail}; {e}"
     if not changed or not a.reload:
         return status, result, detail
-    from ccgen import reload
+    from . import reload
 
     return reload.rerun_in_own_unit(p.name, _ccgen()) or status, result, f"{detail}; reloaded"

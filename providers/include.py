@@ -17,7 +17,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from ccgen import cache, rules, userdata
+from ccgen.base import cache, rules
+from ccgen.lang import userdata
 
 from .base import FetchError
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from ccgen.inputs import Reader, facts
+from ccgen.read.inputs import Reader, facts
 
 from .base import Provider
 

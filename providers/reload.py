@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 
-from . import names
+from ccgen.base import names
 
 
 def systemctl(*args: str) -> int:

@@ -1,5 +1,5 @@
 """Writing the cache so that a crash, a kill -9 or a second fetch leaves the old cache or the
-new one, whole.  The layout is ccgen.cache's; this module only writes it.
+new one, whole.  The layout is ccgen.base.cache's; this module only writes it.
 
 Each fetch result is a snapshot directory named after its content
 (snap-HASH, 0700, files 0600).  It is written under a temporary name, every
@@ -22,8 +22,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from ccgen import atomic, cache
-from ccgen.cache import Metadata
+from ccgen.base import cache
+from ccgen.base.cache import Metadata
+from ccgen.bootpath import atomic
 
 from .base import FetchError
 

@@ -90,7 +90,7 @@ def base64_bytes(data: str | bytes, what: str) -> bytes:
 
 def gunzip(data: bytes, what: str, limit: int = 16 * 1024 * 1024) -> bytes:
     """gzip-compressed data, unpacked with a cap so that a small bomb cannot fill memory."""
-    from ccgen import rules
+    from ccgen.base import rules
 
     try:
         return rules.gunzip(data, limit)

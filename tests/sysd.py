@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from ccgen import unitfile
+from ccgen.base import unitfile
 
 # The one thing the test machine may lack that a real image has: the binaries.
 # Also: lines before any section, which ccgen keeps as the user wrote them (and warns about).

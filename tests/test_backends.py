@@ -1,7 +1,7 @@
 """The libyaml fast path and the pure-Python reference give the same results.
 
 Both are run in this one process: ccgen.ext.compose directly, and
-ccgen.compose.compose_reference, on documents hypothesis generates.
+ccgen.read.compose.compose_reference, on documents hypothesis generates.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ccgen import compile, compose, ext, inputs, nodes
-from ccgen.diag import Diagnostics
+from ccgen import compile, ext
+from ccgen.base.diag import Diagnostics
+from ccgen.read import compose, inputs, nodes
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 needs_ext = pytest.mark.skipif(ext.compose is None, reason="the extension is not loaded (pure run)")

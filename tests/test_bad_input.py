@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from ccgen import cache, compile, inputs, source
-from ccgen.diag import Diagnostics
+from ccgen import compile
+from ccgen.base import cache
+from ccgen.base.diag import Diagnostics
+from ccgen.read import inputs, source
 
 from . import helpers
 

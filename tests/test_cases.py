@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from ccgen import boot, cache, inputs, schema
-from ccgen.diag import Diagnostics
+from ccgen import boot
+from ccgen.base import cache
+from ccgen.base.diag import Diagnostics
+from ccgen.lang import schema
+from ccgen.read import inputs
 
 from . import corpus, sysd
 

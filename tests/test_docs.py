@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ccgen import compile, export, inputs, schema
-from ccgen.diag import Diagnostics
+from ccgen import compile
+from ccgen.base.diag import Diagnostics
+from ccgen.lang import export, schema
+from ccgen.read import inputs
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]

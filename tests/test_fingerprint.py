@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ccgen import fingerprint
+from ccgen.bootpath import fingerprint
 
 NAMES = ["a", "b", "c", "lib", "usr"]
 components = st.lists(st.sampled_from([*NAMES, ".", ".."]), min_size=0, max_size=5)

@@ -26,8 +26,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ccgen import boot, cache, compile, inputs, mime, model, plan, userdata
-from ccgen.diag import Diagnostics, Span
+from ccgen import boot, compile
+from ccgen.base import cache
+from ccgen.base.diag import Diagnostics, Span
+from ccgen.bootpath import plan
+from ccgen.lang import model, userdata
+from ccgen.read import inputs, mime
 
 from . import helpers
 from .fakeimds import Behaviour, FakeIMDS
@@ -483,7 +487,7 @@ def test_codes_are_in_compat_md() -> None:
     import ast
 
     found: set[str] = set()
-    for name in ("formats.py", "mime.py", "userdata.py", "source.py"):
+    for name in ("read/formats.py", "read/mime.py", "lang/userdata.py", "read/source.py"):
         for node in ast.walk(ast.parse((REPO / "generator" / name).read_text())):
             if (
                 isinstance(node, ast.Call)

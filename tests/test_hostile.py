@@ -21,10 +21,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ccgen import cli, compile, inputs, model, render
+from ccgen import cli, compile
 from ccgen.apply import run as apply_run
-from ccgen.diag import Diagnostics
-from ccgen.write import write_plan
+from ccgen.base.diag import Diagnostics
+from ccgen.bootpath.write import write_plan
+from ccgen.lang import model
+from ccgen.read import inputs
+from ccgen.units import render
 
 from . import helpers
 
@@ -188,7 +191,7 @@ def test_hostile_configs_cost_only_their_own_items(text: str) -> None:
 def test_hostile_configs_through_every_command(text: str) -> None:
     import tempfile
 
-    from ccgen.cache import Metadata
+    from ccgen.base.cache import Metadata
 
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)

@@ -25,14 +25,14 @@ FORBIDDEN = (
     "ccgen.providers.store",
     "ccgen.providers.device",
     "ccgen.cli",
-    "ccgen.export",
+    "ccgen.lang.export",
     "ccgen.apply",
 )
 
 PROBE = """
 import sys
 from ccgen import boot
-from ccgen.diag import Diagnostics
+from ccgen.base.diag import Diagnostics
 boot.generate(sys.argv[1], sys.argv[2], Diagnostics())
 sys.stdout.write(repr(sorted(sys.modules)))
 """
@@ -65,8 +65,8 @@ def test_a_gzipped_script_does_not_import_email(tmp_path: Path) -> None:
     helpers.make_root(root, {"/var/lib/ccgen/user-data": gzip.compress(b"#!/bin/sh\necho hi\n")})
     out = tmp_path / "out"
     loaded = generate(root, out)
-    assert "ccgen.userdata" in loaded, "the case no longer goes through userdata.py"
-    assert not [m for m in loaded if m == "email" or m.startswith(("email.", "ccgen.mime"))]
+    assert "ccgen.lang.userdata" in loaded, "the case no longer goes through userdata.py"
+    assert not [m for m in loaded if m == "email" or m.startswith(("email.", "ccgen.read.mime"))]
     assert any(name.startswith("ccgen-script-") for name in os.listdir(out)), os.listdir(out)
 
 
@@ -83,7 +83,7 @@ def test_replay_path_imports(tmp_path: Path) -> None:
     """A replay loads the plan's few modules: no YAML, no validation, no rendering."""
     import shutil
 
-    from ccgen import cache, names
+    from ccgen.base import cache, names
 
     root = helpers.example_root(tmp_path / "root")
     out = tmp_path / "out"
@@ -109,7 +109,13 @@ def test_replay_path_imports(tmp_path: Path) -> None:
     mode, loaded = probe()
     assert mode == "replayed"
     ours = sorted(m for m in loaded if m.startswith("ccgen."))
-    assert ours == ["ccgen.fingerprint", "ccgen.planfile", "ccgen.replay", "ccgen.write"], ours
+    assert ours == [
+        "ccgen.bootpath",
+        "ccgen.bootpath.fingerprint",
+        "ccgen.bootpath.planfile",
+        "ccgen.bootpath.replay",
+        "ccgen.bootpath.write",
+    ], ours
     # Modules compiled into the interpreter (errno) cost no file look-up or load.
     others = [m for m in loaded if not m.startswith("ccgen") and m not in sys.builtin_module_names]
     assert not others, f"the replay path imported {others}"

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from ccgen import compile, inputs
-from ccgen.diag import Diagnostics
+from ccgen import compile
+from ccgen.base.diag import Diagnostics
+from ccgen.read import inputs
 
 VECTORS = [
     json.loads(line)

@@ -1,7 +1,7 @@
 """The precompiled plan: replayed only when nothing it was made from changed, and then the
 output is byte for byte the full compile's.
 
-Every read a compile makes is fingerprinted (generator/inputs.py's Reader); a read that
+Every read a compile makes is fingerprinted (generator/read/inputs.py's Reader); a read that
 went around the Reader would make a stale plan replayable, so one test makes every other
 way of reading fail while a compile runs.
 """
@@ -19,8 +19,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ccgen import boot, cache, inputs, names, planfile, record
-from ccgen.diag import Diagnostics
+from ccgen import boot
+from ccgen.base import cache, names, record
+from ccgen.base.diag import Diagnostics
+from ccgen.bootpath import planfile
+from ccgen.read import inputs
 
 from . import helpers
 
@@ -154,7 +157,8 @@ def test_every_read_goes_through_the_reader(tmp_path: Path, monkeypatch: pytest.
     )
     # Imported once before: module imports are not inputs (and the backends are equal).
     registry.providers()
-    from ccgen import ext, render  # noqa: F401
+    from ccgen import ext  # noqa: F401
+    from ccgen.units import render  # noqa: F401
 
     yaml.SafeLoader("")
 
@@ -212,7 +216,7 @@ def test_a_plan_from_another_version_or_damaged_is_ignored(tmp_path: Path) -> No
 def test_planfile_round_trip(tmp_path: Path) -> None:
     """dump then load gives back what was compiled; truncated, junk or another format: None."""
     from ccgen import compile as pipeline
-    from ccgen.write import entries_of
+    from ccgen.bootpath.write import entries_of
 
     root = make_root(
         tmp_path / "root", {"hostname": "h", "coreos": {"units": [{"name": "a.service", "content": UNIT}]}}

@@ -9,8 +9,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ccgen import compile, inputs, plan, schema
-from ccgen.diag import Diagnostics
+from ccgen import compile
+from ccgen.base.diag import Diagnostics
+from ccgen.bootpath import plan
+from ccgen.lang import schema
+from ccgen.read import inputs
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

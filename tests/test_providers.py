@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ccgen.cache import Metadata
+from ccgen.base.cache import Metadata
 from ccgen.providers import store
 
 from . import helpers

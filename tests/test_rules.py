@@ -7,7 +7,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ccgen import schema, subst, yaml11
+from ccgen.lang import schema, subst
+from ccgen.read import yaml11
 
 INT = re.compile(r"[-+]?(?:0b[01_]+|0x[0-9a-fA-F_]+|0[0-7_]+|0|[1-9][0-9_]*)\Z")
 FLOAT = re.compile(

@@ -116,8 +116,8 @@ def test_nocloud_without_a_disk_keeps_the_cache(tmp_path: Path) -> None:
 
 
 def test_nocloud_is_chosen_by_the_command_line(tmp_path: Path) -> None:
-    from ccgen.inputs import Reader
     from ccgen.providers import registry
+    from ccgen.read.inputs import Reader
 
     def chosen(cmdline: str, oem: str = "") -> list[tuple[str, bool]]:
         kernel = {k: v for k, _, v in (w.partition("=") for w in cmdline.split())}

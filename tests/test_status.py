@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from ccgen import boot, names, record, status
-from ccgen.diag import Diagnostic, Diagnostics, Severity, Span
+from ccgen import boot, status
+from ccgen.base import names, record
+from ccgen.base.diag import Diagnostic, Diagnostics, Severity, Span
 
 from . import helpers, sysd
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ccgen import unittext
+from ccgen.base import unittext
 
 LINES = st.sampled_from(
     [

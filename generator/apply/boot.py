@@ -7,8 +7,9 @@ import json
 import os
 import time
 
-from .. import cache, names
-from ..diag import Diagnostic
+from ccgen.base import cache, names
+from ccgen.base.diag import Diagnostic
+
 from .context import Context
 
 RUN_RECORD = f"{names.RUN_DIR}/apply.json"

@@ -7,9 +7,10 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..cache import Metadata
-from ..diag import one_line
-from ..model import CloudConfig
+from ccgen.base.cache import Metadata
+from ccgen.base.diag import one_line
+from ccgen.lang.model import CloudConfig
+
 from .fs import Root
 from .state import State
 

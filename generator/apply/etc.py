@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .. import rules, subst
+from ccgen.base import rules
+from ccgen.lang import subst
+
 from .context import Context, StepError
 from .state import digest
 

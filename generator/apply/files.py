@@ -7,7 +7,8 @@ because /run starts empty; the others once per instance and content.
 
 from __future__ import annotations
 
-from ..model import WriteFile
+from ccgen.lang.model import WriteFile
+
 from . import accounts
 from .context import Context, StepError
 from .fs import UnsafePath

@@ -15,7 +15,7 @@ import os
 import stat
 from dataclasses import dataclass
 
-from .. import atomic
+from ccgen.bootpath import atomic
 
 MAX_SYMLINK_HOPS = 40  # Linux's own limit (MAXSYMLINKS)
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from .. import cache, compile, model
-from ..diag import Diagnostics
-from ..inputs import Input, Reader
-from ..system import NETWORK_PATHS, UNIT_PATHS
+from ccgen import compile
+from ccgen.base import cache
+from ccgen.base.diag import Diagnostics
+from ccgen.lang import model
+from ccgen.read.inputs import Input, Reader
+from ccgen.read.system import NETWORK_PATHS, UNIT_PATHS
+
 from . import etc, files, runtime, scripts, sshkeys, users
 from .context import Context, StepError
 from .fs import Root

@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 import subprocess
 
-from .. import names, schema, services, unitfile
+from ccgen.base import names, unitfile
+from ccgen.lang import schema
+from ccgen.units import services
+
 from . import accounts
 from .context import Context
 from .fs import Owner

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 
-from .. import cache
+from ccgen.base import cache
+
 from .context import Context, StepError
 from .fs import UnsafePath
 

@@ -9,8 +9,9 @@ item is applied again; a deleted file whose entry is unchanged stays deleted.
 
 from __future__ import annotations
 
-from .. import cache
-from ..digest import sha256
+from ccgen.base import cache
+from ccgen.bootpath.digest import sha256
+
 from .fs import Root
 
 MANAGED_KEYS = f"{cache.APPLIED}/keys-users"

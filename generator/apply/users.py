@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..model import USER_CREATION_ONLY, User
+from ccgen.lang.model import USER_CREATION_ONLY, User
+
 from . import accounts
 from .context import Context, StepError
 from .state import digest

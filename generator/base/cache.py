@@ -30,7 +30,7 @@ INCLUDE_PREFIX = "include-"
 
 def include_name(url: str) -> str:
     """The snapshot file that holds what `url` answered (docs/providers.md: includes)."""
-    from .digest import sha256
+    from ccgen.bootpath.digest import sha256
 
     return INCLUDE_PREFIX + sha256(url.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
@@ -64,12 +64,18 @@ PRESENT, ABSENT, UNKNOWN = "present", "absent", "unknown"
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .inputs import Reader
+    from typing import Protocol
+
+    class Reader(Protocol):
+        """What the cache needs of ccgen.read.inputs.Reader, declared here so that the cache's
+        layout depends on no reader (the input side imports the cache, not the reverse)."""
+
+        def text(self, path: str, limit: int = ...) -> str: ...
 
 
 def parse_env(text: str) -> dict[str, str]:
     """KEY=VALUE lines; blank lines, comments and optional double quotes allowed."""
-    from .fingerprint import parse_env as parse
+    from ccgen.bootpath.fingerprint import parse_env as parse
 
     return parse(text)
 
@@ -169,6 +175,6 @@ def belongs_here(reader: "Reader", meta: "Metadata") -> bool:
 
 def marker(instance: str, identity: str) -> str:
     """The file under APPLIED that records one applied item for one instance."""
-    from .digest import sha256
+    from ccgen.bootpath.digest import sha256
 
     return sha256(f"{instance}\0{identity}".encode()).hexdigest()[:40]

@@ -126,7 +126,7 @@ def realpath(path: str, root: str = "/") -> str:
     return done or "/"
 
 
-PACKAGE = dirname(__file__)  # the ccgen package this module belongs to
+PACKAGE = dirname(dirname(__file__))  # the ccgen package (this module is in ccgen/bootpath/)
 
 
 def package_listing(where: str) -> str:
@@ -170,7 +170,7 @@ def joined(values: "dict[str, str]", keys: "tuple[str, ...]") -> str:
 def facts() -> "dict[str, str]":
     """ccgen's build facts that decide the output: the providers it was built with."""
     try:
-        from . import _build  # type: ignore[attr-defined]
+        from ccgen import _build  # type: ignore[attr-defined]
     except ImportError:
         return {"providers": "all"}
     return {"providers": " ".join(_build.PROVIDERS)}

@@ -12,14 +12,15 @@ On the replay path: no `from __future__`, nothing imported at the top but marsha
 import marshal
 import sys
 
-from . import __version__
+from ccgen import __version__
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from .diag import Diagnostic
-    from .inputs import Reader, Seen
+    from ccgen.base.diag import Diagnostic
+    from ccgen.read.inputs import Reader, Seen
+
     from .plan import Plan
 
     Fingerprint = tuple[tuple[str, str, Seen], ...]

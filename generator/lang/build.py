@@ -7,8 +7,10 @@ later step can act on it; the other items are kept.
 
 from __future__ import annotations
 
-from . import model, names, rules, schema, subst, unitfile, unittext
-from .diag import Diagnostics, Span
+from ccgen.base import names, rules, unitfile, unittext
+from ccgen.base.diag import Diagnostics, Span
+
+from . import model, schema, subst
 from .model import Field
 
 TYPE_CHECKING = False
@@ -440,7 +442,7 @@ def build(
 
 
 def script(path: str, interpreter: tuple[str, ...], data: bytes) -> model.CloudConfig:
-    from .digest import sha256
+    from ccgen.bootpath.digest import sha256
 
     digest = sha256(data).hexdigest()
     return model.CloudConfig((path,), scripts=(model.Script(path, interpreter, Span(path, 1, 1), digest),))

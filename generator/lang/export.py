@@ -63,7 +63,7 @@ def markdown() -> str:
     lines = [
         "# cloud-config keys",
         "",
-        "Generated from `generator/schema.py` by `ccgen schema --format markdown`; do not edit.",
+        "Generated from `generator/lang/schema.py` by `ccgen schema --format markdown`; do not edit.",
         "`-` and `_` are interchangeable in every key. A value of the wrong type is a warning",
         "and is ignored; a value that does not match its pattern is an error, and what depends",
         "on it is not applied. A secret never appears in a unit file or a message.",

@@ -10,7 +10,7 @@ Plain slotted classes: dataclasses would cost the generator milliseconds to impo
 
 from __future__ import annotations
 
-from .diag import Span
+from ccgen.base.diag import Span
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

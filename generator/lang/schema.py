@@ -9,7 +9,7 @@ own.  Names are canonical (underscores); `-` in a document's key is read as
 
 from __future__ import annotations
 
-from . import rules
+from ccgen.base import rules
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -328,6 +328,10 @@ COREOS = (
         ),
     ),
 )
+
+# Each settings section's key order, for merging several configs (model.merge keeps the
+# table's order); compile.py and userdata.py merge with it.
+MERGE_ORDER = {k.name: tuple(c.name for c in k.children) for k in COREOS if k.kind == STRUCT}
 
 KEYS = Key(
     "",

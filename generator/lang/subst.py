@@ -13,7 +13,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .cache import Metadata
+    from ccgen.base.cache import Metadata
 
 # variable -> (Metadata attribute, /etc/environment fallback)
 VARIABLES = {

@@ -15,17 +15,20 @@ are.  Either way the diagnostic's detail names the part.
 
 from __future__ import annotations
 
-from . import build, cache, compose, formats, model, nodes, rules, source, validate
-from .diag import Diagnostics, Span
-from .digest import sha256
+from ccgen.base import cache, rules
+from ccgen.base.diag import Diagnostics, Span
+from ccgen.bootpath.digest import sha256
+from ccgen.read import compose, formats, kinds, nodes, source
+
+from . import build, model, schema, validate
 from .model import CloudConfig, Script
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from . import mime
-    from .inputs import Input
+    from ccgen.read import mime
+    from ccgen.read.inputs import Input
 
     Includes = Callable[[str], "bytes | None"]
 
@@ -174,17 +177,17 @@ class _Compiler:
     # Documents
 
     def document(self, doc: source.Document, region: Region | None, depth: int) -> list[CloudConfig]:
-        if doc.kind == source.CLOUD_CONFIG:
+        if doc.kind == kinds.CLOUD_CONFIG:
             return [self.cloud_config(doc.text, region)]
-        if doc.kind == source.SCRIPT:
+        if doc.kind == kinds.SCRIPT:
             # The whole input (gzip'd) keeps the unit name a plain script has; an included one
             # is named after its digest.
             whole = self.path if region is None else ""
             found = self.script(doc.data, _at(region, self.path, 1, 1), "this script", whole)
             return [found] if found is not None else []
-        if doc.kind == source.MIME:
+        if doc.kind == kinds.MIME:
             return self.multipart(doc.data, region, depth)
-        if doc.kind == source.INCLUDE:
+        if doc.kind == kinds.INCLUDE:
             return self.include(doc.data.decode("utf-8", "replace"), region, depth)
         return []
 
@@ -193,7 +196,7 @@ class _Compiler:
         sub = Diagnostics()
         doc = source.classify(url, data, sub)
         self.transfer(sub, region)
-        if doc is None or doc.kind == source.EMPTY:
+        if doc is None or doc.kind == kinds.EMPTY:
             return []
         return self.document(doc, region, depth)
 
@@ -233,7 +236,7 @@ class _Compiler:
     # MIME
 
     def multipart(self, data: bytes, region: Region | None, depth: int) -> list[CloudConfig]:
-        from . import mime
+        from ccgen.read import mime
 
         if self.budget is None:
             self.budget = mime.Budget(MAX_BYTES)
@@ -258,7 +261,7 @@ class _Compiler:
                 return []
             assert self.budget is not None  # made by multipart(), the only caller
             if not self.budget.take(len(unpacked) - len(data)):
-                from . import mime  # loaded already: parts come from multipart()
+                from ccgen.read import mime  # loaded already: parts come from multipart()
 
                 mime.refuse(self.diags, whole, f"the parts decode to more than {self.budget.total} bytes")
                 raise _Refused
@@ -374,9 +377,7 @@ class _Compiler:
     def merged(self, found: list[CloudConfig]) -> CloudConfig | None:
         if not found:
             return None
-        from .compile import ORDER
-
-        config = model.merge(found, ORDER)
+        config = model.merge(found, schema.MERGE_ORDER)
         if config.paths != (self.path,):
             # A fresh record from merge that nobody has seen yet: one input, one path.
             object.__setattr__(config, "paths", (self.path,))
@@ -406,10 +407,10 @@ def include_urls(data: bytes) -> list[str]:
     doc = source.classify("-", data, sub)
     if doc is None:
         return []
-    if doc.kind == source.INCLUDE:
+    if doc.kind == kinds.INCLUDE:
         texts: list[tuple[bytes, str | None]] = [(doc.data, None)]
-    elif doc.kind == source.MIME:
-        from . import mime
+    elif doc.kind == kinds.MIME:
+        from ccgen.read import mime
 
         parts = mime.split(doc.data, sub, lambda line, col: Span("-", line, col), mime.Budget(MAX_BYTES))
         texts = []

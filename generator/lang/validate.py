@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import binascii
 
-from . import nodes, schema, yaml11
-from .diag import Diagnostics, Span
+from ccgen.base.diag import Diagnostics, Span
+from ccgen.read import nodes, yaml11
+
+from . import schema
 from .model import Field
 
 TYPE_CHECKING = False

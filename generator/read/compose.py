@@ -8,8 +8,9 @@ budgeted (a "billion laughs" document must not take the boot down).
 
 from __future__ import annotations
 
+from ccgen.base.diag import Diagnostics, Span
+
 from . import nodes, yaml11
-from .diag import Diagnostics, Span
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

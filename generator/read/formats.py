@@ -9,15 +9,15 @@ skipped, longest prefix first); docs/compat.md lists every format.
 
 from __future__ import annotations
 
-from . import source
+from . import kinds
 
-# The kinds source.py names too, and its header as bytes.
-CLOUD_CONFIG = source.CLOUD_CONFIG
-SCRIPT = source.SCRIPT
-IGNITION = source.IGNITION
-MIME = source.MIME
-INCLUDE = source.INCLUDE
-HEADER = source.HEADER.encode()
+# The kinds source.py names too (kinds.py), and the header as bytes.
+CLOUD_CONFIG = kinds.CLOUD_CONFIG
+SCRIPT = kinds.SCRIPT
+IGNITION = kinds.IGNITION
+MIME = kinds.MIME
+INCLUDE = kinds.INCLUDE
+HEADER = kinds.HEADER.encode()
 
 REFUSED = "refused"
 UNKNOWN = "unknown"

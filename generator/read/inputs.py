@@ -9,8 +9,8 @@ must not hang the boot, so anything but a regular file is refused.
 
 from __future__ import annotations
 
-from . import fingerprint
-from .diag import Diagnostics, Span
+from ccgen.base.diag import Diagnostics, Span
+from ccgen.bootpath import fingerprint
 
 MAX_BYTES = fingerprint.MAX_BYTES
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Union
 
-    from .cache import Metadata
+    from ccgen.base.cache import Metadata
 
     Seen = Union[bytes, str, None]  # bytes read, a listing or value, or None when missing
 
@@ -131,7 +131,7 @@ class Reader:
 
 def ccgen_path(reader: Reader) -> str:
     """The ccgen command installed beside the running script (generator or CLI)."""
-    from . import names
+    from ccgen.base import names
 
     candidate = fingerprint.join(reader.script_dir(), "ccgen")
     return candidate if reader.executable(candidate) else names.CCGEN
@@ -197,7 +197,7 @@ def boot_inputs(reader: Reader, diags: Diagnostics) -> tuple[list[Input], Metada
     """What the generator compiles at boot, lowest precedence first: the OEM config, the
     installer's user-data and ccgen's cache, with the cache's metadata; a cache fetched on
     another machine (a cloned image) is left out."""
-    from . import cache
+    from ccgen.base import cache
 
     meta = cache.metadata(reader)
     paths = [OEM_PATH, INSTALLER_USER_DATA]

@@ -16,7 +16,7 @@ from email import errors
 from email.message import Message
 from email.parser import BytesParser
 
-from .diag import Diagnostics, Span
+from ccgen.base.diag import Diagnostics, Span
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from . import rules
-from .diag import Diagnostics, Span
+from ccgen.base import rules
+from ccgen.base.diag import Diagnostics, Span
+
+from .kinds import CLOUD_CONFIG, EMPTY, HEADER, SCRIPT
 
 MAX_BYTES = rules.MAX_BYTES
-HEADER = "#cloud-config"
-
-EMPTY = "empty"
-CLOUD_CONFIG = "cloud-config"
-SCRIPT = "script"
-IGNITION = "ignition"
-MIME = "mime"
-INCLUDE = "include"
 
 
 class Document:

@@ -6,9 +6,9 @@ systemd ignores [Install] at run time, so a generator makes the links itself
 
 from __future__ import annotations
 
-from . import names, unitfile, unittext
-from .diag import Diagnostics, Span
-from .plan import Link
+from ccgen.base import names, unitfile, unittext
+from ccgen.base.diag import Diagnostics, Span
+from ccgen.bootpath.plan import Link
 
 INSTALL_DIRS = (("WantedBy", "wants"), ("RequiredBy", "requires"), ("UpheldBy", "upholds"))
 

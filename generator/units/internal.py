@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from . import cache, names, unitfile
-from .diag import Diagnostic, Span
-from .unittext import UnitText, exec_word
+from ccgen.base import cache, names, unitfile
+from ccgen.base.diag import Diagnostic, Span
+from ccgen.base.unittext import UnitText, exec_word
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from ccgen.lang.model import Script
     from ccgen.providers.base import Provider
-
-    from .model import Script
 
 
 def target(conflicts: list[str]) -> str:

@@ -26,8 +26,9 @@ The rule (docs/units.md):
 
 from __future__ import annotations
 
-from . import model, unitfile, unittext
-from .system import InstalledUnits
+from ccgen.base import unitfile, unittext
+from ccgen.lang import model
+from ccgen.read.system import InstalledUnits
 
 # Units up to sysinit.target: ccgen-apply.service runs after some of them, and units
 # with default dependencies after all of them.

@@ -7,20 +7,22 @@ failure in one is reported at its position and costs only that item.
 
 from __future__ import annotations
 
-from . import internal, model, names, schema, services, unitfile, unittext
-from .diag import Diagnostics, Span
+from ccgen.base import names, unitfile, unittext
+from ccgen.base.diag import Diagnostics, Span
+from ccgen.bootpath.plan import File, Link, Plan
+from ccgen.lang import model, schema
+from ccgen.read.system import UNIT_PATHS, InstalledUnits
+
+from . import internal, services
 from .install import Enabler
 from .ordering import Graph
-from .plan import File, Link, Plan
-from .system import UNIT_PATHS, InstalledUnits
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from ccgen.base.diag import Diagnostic
     from ccgen.providers.base import Provider
-
-    from .diag import Diagnostic
 
 
 class Settings:

@@ -8,8 +8,9 @@ read: they go into a root-only environment file that `ccgen apply` writes.
 
 from __future__ import annotations
 
-from . import cache, model, unittext
-from .diag import Span
+from ccgen.base import cache, unittext
+from ccgen.base.diag import Span
+from ccgen.lang import model
 
 ENV_DIR = f"{cache.DIR}/env"
 

@@ -137,7 +137,7 @@ def _wire_server(req: Request) -> str:
 
 
 def fetch(req: Request) -> Result:
-    from ccgen.cache import Metadata
+    from ccgen.base.cache import Metadata
 
     from .. import values, wireserver
 

@@ -101,7 +101,7 @@ def _user_data(meta: dict[str, object]) -> bytes | None:
 
 
 def fetch(req: Request) -> Result:
-    from ccgen.cache import Metadata
+    from ccgen.base.cache import Metadata
 
     from .. import values
 

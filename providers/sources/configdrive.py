@@ -15,7 +15,7 @@ LABELS = ("config-2", "CONFIG-2")
 def fetch(req: Request) -> Result:
     import os
 
-    from ccgen.cache import Metadata
+    from ccgen.base.cache import Metadata
 
     from .. import values as checked
     from ..device import read_file

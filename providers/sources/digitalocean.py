@@ -15,7 +15,7 @@ ENDPOINT = "http://169.254.169.254"
 
 
 def fetch(req: Request) -> Result:
-    from ccgen.cache import Metadata
+    from ccgen.base.cache import Metadata
 
     from .. import values
     from ..client import Client

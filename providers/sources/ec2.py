@@ -69,7 +69,7 @@ class _Session:
 
 
 def fetch(req: Request) -> Result:
-    from ccgen.cache import Metadata
+    from ccgen.base.cache import Metadata
 
     from .. import values as checked
 

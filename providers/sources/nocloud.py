@@ -112,7 +112,7 @@ def _from_web(req: Request, notes: list[str]) -> tuple[bytes | None, bytes | Non
 
 
 def fetch(req: Request) -> Result:
-    from ccgen.cache import Metadata
+    from ccgen.base.cache import Metadata
 
     from .. import values
 

@@ -41,7 +41,7 @@ def addresses(doc: dict[str, object]) -> dict[str, str]:
 
 
 def fetch(req: Request) -> Result:
-    from ccgen.cache import Metadata
+    from ccgen.base.cache import Metadata
 
     from .. import values
     from ..client import Client

@@ -37,8 +37,8 @@ def url_from_cmdline(cmdline: str) -> str | None:
 def fetch(req: Request) -> Result:
     import time
 
-    from ccgen.cache import Metadata
-    from ccgen.inputs import Reader
+    from ccgen.base.cache import Metadata
+    from ccgen.read.inputs import Reader
 
     from ..client import Client, split_url
 

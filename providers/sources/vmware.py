@@ -151,8 +151,8 @@ def addresses(lookup: Callable[[str], str], notes: list[str]) -> dict[str, str]:
 def fetch(req: Request) -> Result:
     import shutil
 
-    from ccgen.cache import Metadata
-    from ccgen.inputs import Reader
+    from ccgen.base.cache import Metadata
+    from ccgen.read.inputs import Reader
 
     from .. import values
 
