@@ -9,11 +9,12 @@ package) holds both configs, equivalent to each other:
   not regenerated: ccgen does not do that).
 
 Both: the hostname, a user with an SSH key, a 0600 file, one oneshot started on every
-boot.  Three disks are made from the image: "cloud-init" (ccgen-generator masked),
-"ccgen" (/etc/cloud/cloud-init.disabled) and "neither" (both off: the generator phase
-of systemd's own generators).  They are booted in turn, round after round, so that the
-shared machine's load falls on all of them alike; each disk's first boot is its first
-boot, the others are steady-state boots.
+boot.  Four disks are made from the image: "cloud-init" (ccgen-generator masked),
+"ccgen" (/etc/cloud/cloud-init.disabled), "neither" (both off: the generator phase
+of systemd's own generators) and "python-floor" (ccgen-generator replaced by a Python
+program that only starts: the floor any Python generator pays, issue 26).  They are
+booted in turn, round after round, so that the shared machine's load falls on all of
+them alike; each disk's first boot is its first boot, the others are steady-state boots.
 
 Figures per boot (systemd's monotonic timestamps, from the kernel's start):
 - multi-user.target reached: its ActiveEnterTimestampMonotonic;
@@ -125,10 +126,18 @@ def wrapped(name: str) -> dict[str, str]:
     return {f"/etc/systemd/system-generators/{name}": WRAPPER.replace("NAME", name)}
 
 
+# The floor a Python generator cannot go below: the interpreter ccgen runs on, started the
+# way ccgen's is (-IS), doing nothing. It takes ccgen-generator's place (same name, same
+# wrapper, same position in the generator phase), so the two are timed alike.
+PYTHON_FLOOR = "#!/usr/bin/python3 -IS\npass\n"
+FLOOR_PATH = "/usr/lib/systemd/system-generators/ccgen-generator"
+
+
 def executables(stage: Path) -> None:
-    """The wrappers are programs (make_disk writes other files 0644)."""
-    for path in (stage / "etc/systemd/system-generators").glob("*-generator"):
-        if path.stat().st_size:
+    """The wrappers and the floor's generator are programs (make_disk writes other files 0644)."""
+    wrappers = (stage / "etc/systemd/system-generators").glob("*-generator")
+    for path in [*wrappers, stage / FLOOR_PATH.lstrip("/")]:
+        if path.is_file() and path.stat().st_size:
             path.chmod(0o755)
 
 
@@ -188,7 +197,15 @@ ARMS = {
     "cloud-init": {**MASK_CCGEN, **wrapped("cloud-init-generator")},
     "ccgen": {**CLOUD_INIT_OFF, **wrapped("ccgen-generator"), **wrapped("cloud-init-generator")},
     "neither": {**MASK_CCGEN, **CLOUD_INIT_OFF, **wrapped("cloud-init-generator")},
+    "python-floor": {
+        **CLOUD_INIT_OFF,
+        **wrapped("ccgen-generator"),
+        **wrapped("cloud-init-generator"),
+        FLOOR_PATH: PYTHON_FLOOR,
+    },
 }
+# Arms that configure nothing: their boots are floors, not configured machines.
+FLOORS = ("neither", "python-floor")
 
 
 class Figures:
@@ -225,7 +242,7 @@ class Figures:
             lines(report, "file"),
             lines(report, "oneshot"),
         )
-        self.configured_ok = arm == "neither" or (
+        self.configured_ok = arm in FLOORS or (
             state == (["bench-host"], ["1"], ["600"], ["done"]) and lines(report, "user") != ["MISSING"]
         )
 
@@ -284,6 +301,17 @@ def table(runs: dict[str, list[Figures]]) -> str:
             if cc > 0
             else f"| generator phase above the floor ({seconds(floor)}) | {seconds(ci)} | {seconds(cc)} | - |"
         )
+        pair = ("ccgen", "python-floor")
+        gen = {arm: statistics.median(f.own_generator for f in chosen[arm]) for arm in pair}
+        warm = {arm: statistics.median(f.warm_generator for f in chosen[arm]) for arm in pair}
+        for label, figures in (("at boot (wrapper)", gen), ("after boot, warm, alone", warm)):
+            ours, floor_us = figures["ccgen"], figures["python-floor"]
+            ratio = f"{ours / floor_us:.2f}x" if floor_us else "-"
+            out.append(
+                f"\nccgen's generator {label}: {ours / 1000:.1f} ms against a Python generator that only"
+                f" starts (`#!/usr/bin/python3 -IS`, `pass`) in its place {floor_us / 1000:.1f} ms:"
+                f" {ratio} (target: at most 1.25x)"
+            )
         bare = statistics.median(f.warm_python for f in chosen["ccgen"] + chosen["cloud-init"])
         out.append(f"\nafter boot, warm: the bare interpreter (`python3 -IS -c pass`) {seconds(bare)}")
         modes = sorted({m for f in chosen["ccgen"] for m in f.warm_modes})
