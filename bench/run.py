@@ -4,7 +4,7 @@
 
 1. The generator as systemd runs it (/usr/bin/python3 -IS, the package on a path
    baked into the script) replaying its precompiled plan, on the bundled OEM + user
-   example, against /usr/bin/python3 -IS -c pass.  Target: at most 1.25x.
+   example, against /usr/bin/python3 -IS -c pass.  Target: at most 1.15x (issue 26).
 2. The same generator without a plan (a first boot, or changed inputs): a full
    compile.  Target: at most 2.0x.
 3. `ccgen --print` on 1000 generated units, whole process, against a whole process
@@ -14,7 +14,8 @@
    SafeLoader loading the same text.  Target: at most 1.3x.
 5. Peak memory (max RSS): replaying, at most 8 MiB; a full compile, at most 16 MiB.
 
-Runs are interleaved (baseline, subject, baseline, ...) and medians are reported.
+Runs are interleaved (baseline, subject, baseline, ...) and medians are reported, each
+interleaved figure with its spread: the middle half of the per-pair ratios.
 Every generator run gets a fresh, empty output directory, as systemd gives it.
 """
 
@@ -110,7 +111,21 @@ def interleaved(
     for _ in range(runs):
         xs.append(timed(a, env))
         ys.append(timed(cmd_b(), env))
+    SPREADS.append(spread(xs, ys))
     return statistics.median(xs) * 1000, statistics.median(ys) * 1000
+
+
+# The spread of each interleaved figure: the quartiles of the ratio within each pair of
+# runs (subject over the baseline run just before it), printed after the figure.
+SPREADS: list[str] = []
+
+
+def spread(xs: list[float], ys: list[float]) -> str:
+    ratios = sorted(y / x for x, y in zip(xs, ys))
+    if len(ratios) < 4:
+        return f"pairs {ratios[0]:.2f}x-{ratios[-1]:.2f}x"
+    q1, _, q3 = statistics.quantiles(ratios, n=4)
+    return f"pairs' middle half {q1:.2f}x-{q3:.2f}x of {len(ratios)}"
 
 
 def peak_rss(cmd: list[str], env: dict[str, str], runs: int = 5) -> float:
@@ -200,13 +215,14 @@ def main() -> int:
         assert (check / ".ccgen-status").read_text().startswith("mode=replayed"), "the plan was not replayed"
         base1, replay_ms = interleaved(bare, generator, env, a.runs)
         replay_ratio = replay_ms / base1
-        ok &= replay_ratio <= 1.25 and full_ratio <= 2.0
+        ok &= replay_ratio <= 1.15 and full_ratio <= 2.0
+        full_spread, replay_spread = SPREADS[-2:]
         print(
             f"1. generator replaying its plan: {replay_ms:.1f} ms vs bare interpreter {base1:.1f} ms", end=""
         )
-        print(f" = {replay_ratio:.2f}x (target <= 1.25x)")
+        print(f" = {replay_ratio:.2f}x (target <= 1.15x; {replay_spread})")
         print(f"2. generator, full compile: {full_ms:.1f} ms vs bare interpreter {base:.1f} ms", end="")
-        print(f" = {full_ratio:.2f}x (target <= 2.0x)")
+        print(f" = {full_ratio:.2f}x (target <= 2.0x; {full_spread})")
 
         sizes = {}
         for n in (1000, 5000):
@@ -225,7 +241,8 @@ def main() -> int:
                     f"3. --print, 1000 units ({cfg.stat().st_size // 1024} KB): {ms:.1f} ms whole process",
                     end="",
                 )
-                print(f" vs PyYAML's C loader loading it {c_ms:.1f} ms = {ms / c_ms:.2f}x (target <= 1.0x)")
+                print(f" vs PyYAML's C loader loading it {c_ms:.1f} ms = {ms / c_ms:.2f}x", end="")
+                print(f" (target <= 1.0x; {SPREADS[-1]})")
             else:
                 base, ms = interleaved(bare, show, env, max(5, a.runs // 3))
                 ok &= ms <= 300
@@ -241,9 +258,9 @@ def main() -> int:
         plan.unlink()
         full_mib = peak_rss(generator(), env)
         bare_mib = peak_rss(bare, env)
-        ok &= replay_mib <= 8 and full_mib <= 16
+        ok &= replay_mib <= 8.0 and full_mib <= 16
         print(
-            f"5. peak memory: replay {replay_mib:.1f} MiB (target <= 8), full compile {full_mib:.1f} MiB",
+            f"5. peak memory: replay {replay_mib:.1f} MiB (target <= 8.0), full compile {full_mib:.1f} MiB",
             end="",
         )
         print(f" (target <= 16); the bare interpreter {bare_mib:.1f} MiB")
