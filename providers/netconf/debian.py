@@ -20,6 +20,7 @@ MAX_OPTIONS = 256  # per stanza
 MAX_LINE = 4096
 METHODS = {"inet": ("static", "dhcp", "manual", "loopback"), "inet6": ("static", "dhcp", "manual", "loopback", "auto")}
 # Options that only run commands or tune what networkd decides itself: not converted, no note.
+STANZAS = frozenset(("auto", "iface", "mapping", "source", "source-directory", "rename"))
 QUIET = frozenset(("pre-down", "down", "post-down", "broadcast", "network", "pre-up", "metric", "scope"))
 
 
@@ -51,7 +52,7 @@ def _lines(text: str, file: str, c: Collector) -> list[tuple[int, str]]:
             continue
         if not line.replace("\t", " ").isprintable():
             c.error(f"{file}:{first}", f"control characters in {model_quote(line)}; the line is ignored")
-            out.append((first, "\0"))  # still ends the stanza's good options: see _stanzas
+            out.append((first, "\0" + line))  # it still starts or spoils a stanza: see _stanzas
             continue
         out.append((first, line))
     if pending.strip():
@@ -71,15 +72,16 @@ def _stanzas(lines: list[tuple[int, str]], file: str, c: Collector) -> list[_Sta
     skipping = False  # inside a mapping stanza, whose lines are its own
     for number, line in lines:
         where = f"{file}:{number}"
-        if line == "\0":
-            if current is not None:
-                c.error(current.where, f"interface {current.name!r}: a line of its stanza is unreadable", current.name)
-            continue
         words = line.split()
         head = words[0]
-        if head in ("auto", "iface", "mapping", "source", "source-directory", "rename") or head.startswith(
-            ("allow-", "no-auto-down", "no-scripts")
-        ):
+        starts = head.lstrip("\0") in STANZAS or head.lstrip("\0").startswith(("allow-", "no-auto-down", "no-scripts"))
+        if line.startswith("\0"):  # unreadable: reported by _lines
+            if starts:
+                current, skipping = None, True
+            elif current is not None:
+                c.error(current.where, f"interface {current.name!r}: a line of its stanza is unreadable", current.name)
+            continue
+        if starts:
             current, skipping = None, False
             if head == "iface":
                 current = _iface(words, where, c)
@@ -332,8 +334,8 @@ def _link(iface: _Iface, ifaces: dict[str, _Iface], c: Collector) -> Link | None
     if iface.raw_device or "." in name or (name.startswith("vlan") and name[4:].isdigit()):
         vid, parent = "", iface.raw_device
         if "." in name:
-            base, _, vid = name.rpartition(".")
-            parent = parent or base
+            prefix, _, vid = name.rpartition(".")
+            parent = parent or prefix
         elif name.startswith("vlan"):
             vid = name[4:]
         if not vid.isdigit() or int(vid) > 4094:

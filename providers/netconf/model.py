@@ -232,6 +232,7 @@ def _cycles(links: dict[str, Link], masters: dict[str, str], c: Collector) -> No
                         c.error(links[member].where, f"{member!r} is in a cycle: {' -> '.join([*ring, up])}", member)
                 break
             seen.append(up)
+            n = up
             if len(seen) > len(links):
                 break
 

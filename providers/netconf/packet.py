@@ -39,6 +39,10 @@ def convert(doc: object, file: str) -> tuple[list[Link], list[model.Problem]]:
     bonds: dict[str, list[str]] = {}
     bond_mac: dict[str, str] = {}
     interfaces = doc.get("interfaces")
+    for key in ("interfaces", "addresses"):
+        listed = doc.get(key)
+        if isinstance(listed, list) and len(listed) > MAX_ENTRIES:
+            c.error(model.path(root, key), f"more than {MAX_ENTRIES} entries; the rest are ignored")
     for n, entry in enumerate(interfaces[:MAX_ENTRIES] if isinstance(interfaces, list) else []):
         where = model.path(root, "interfaces", n)
         try:
