@@ -196,7 +196,9 @@ def _merge(s: _Stanza, iface: _Iface, c: Collector) -> None:
     for where, key, value in s.options:
         words = value.split()
         try:
-            if key == "address" and words:
+            if key in ("address", "netmask", "gateway") and s.method != "static":
+                c.note(where, f"interface {name!r}: {key} is not used with method {s.method}")
+            elif key == "address" and words:
                 addresses.append((where, words[0]))
             elif key == "netmask" and words:
                 netmask = words[0]

@@ -48,7 +48,12 @@ def network(link: Link) -> str:
     for a in link.addresses:
         blocks.append(UnitText().add("Address", "Address", a).body())
     for r in link.routes:
-        blocks.append(UnitText().add("Route", "Destination", r.destination).add("Route", "Gateway", r.gateway).body())
+        route = UnitText().add("Route", "Destination", r.destination).add("Route", "Gateway", r.gateway)
+        if not link.addresses:
+            # A route on a DHCP or bare link: networkd takes the gateway as on-link anyway
+            # (and says so); written out, the file means the same without the notice.
+            route.add("Route", "GatewayOnLink", "yes")
+        blocks.append(route.body())
     return "\n".join(blocks)
 
 
