@@ -178,6 +178,9 @@ def text(state: dict[str, Any]) -> str:
     if a is not None:
         steps = ", ".join(f"{k} {v}" for k, v in sorted(a.get("steps", {}).items()))
         lines.append(f"apply: exit {a.get('status')}; {steps}")
+        for m in a.get("messages", []):
+            if isinstance(m, str) and m.startswith("platform network: ") and ": error: " in m:
+                lines.append(f"  {m}")
     units = state["platform_network"]
     if units:
         lines.append("platform network (networkd files from the platform's data):")

@@ -117,7 +117,9 @@ def _fetch(p: Provider, a: argparse.Namespace, kernel: dict[str, str]) -> Result
         return 1, "failed", str(e)
 
 
-def record(run_dir: str, provider: str, result: str, detail: str, extra: dict[str, object] | None = None) -> None:
+def record(
+    run_dir: str, provider: str, result: str, detail: str, extra: dict[str, object] | None = None
+) -> None:
     """What this fetch did, for `ccgen status` (/run/ccgen/fetch.json)."""
     import json
 

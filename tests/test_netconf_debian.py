@@ -46,7 +46,12 @@ def test_logical_lines(text: str, lines: int) -> None:
 # whole file in the original; here it is an error for that line and converts nothing.
 @pytest.mark.parametrize(
     ("text", "fails", "n"),
-    [("", False, 0), ("iface", True, 0), ("auto eth1\nauto eth2", False, 0), ("iface eth1 inet manual", False, 1)],
+    [
+        ("", False, 0),
+        ("iface", True, 0),
+        ("auto eth1\nauto eth2", False, 0),
+        ("iface eth1 inet manual", False, 1),
+    ],
 )
 def test_process_debian_netconf(text: str, fails: bool, n: int) -> None:
     links, problems = convert(text)
@@ -138,10 +143,19 @@ def test_bad_post_up_routes_are_not_routes(option: str) -> None:
     ("option", "route"),
     [
         # TestParseInterfaceStanzaStaticPostUp
-        ("post-up route add gw 192.168.1.1 -net 192.168.1.0 netmask 255.255.255.0", Route("192.168.1.0/24", "192.168.1.1")),
-        ("post-up route add gw 192.168.1.1 -net 192.168.1.0/24 || true", Route("192.168.1.0/24", "192.168.1.1")),
+        (
+            "post-up route add gw 192.168.1.1 -net 192.168.1.0 netmask 255.255.255.0",
+            Route("192.168.1.0/24", "192.168.1.1"),
+        ),
+        (
+            "post-up route add gw 192.168.1.1 -net 192.168.1.0/24 || true",
+            Route("192.168.1.0/24", "192.168.1.1"),
+        ),
         # Rackspace's service-net routes, and the iproute2 spelling
-        ("up route add -net 10.208.0.0 netmask 255.240.0.0 gw 10.176.0.1 || true", Route("10.208.0.0/12", "10.176.0.1")),
+        (
+            "up route add -net 10.208.0.0 netmask 255.240.0.0 gw 10.176.0.1 || true",
+            Route("10.208.0.0/12", "10.176.0.1"),
+        ),
         ("up ip route add 10.0.0.0/8 via 192.168.1.254 dev eth", Route("10.0.0.0/8", "192.168.1.254")),
         ("post-up route add -host 172.16.0.9 gw 192.168.1.1", Route("172.16.0.9/32", "192.168.1.1")),
     ],
@@ -153,9 +167,15 @@ def test_post_up_routes(option: str, route: Route) -> None:
 
 def test_hwaddress() -> None:
     # TestParseInterfaceStanzaHwaddress: dhcp without, dhcp with, static with.
-    links, _ = convert(static(name="a", method="dhcp") + static("hwaddress ether 00:01:02:03:04:05", name="b", method="dhcp"))
+    links, _ = convert(
+        static(name="a", method="dhcp") + static("hwaddress ether 00:01:02:03:04:05", name="b", method="dhcp")
+    )
     assert links["a"].set_mac == "" and links["b"].set_mac == "00:01:02:03:04:05"
-    links, _ = convert(static("hwaddress ether 00:01:02:03:04:05", "address 192.168.1.100", "netmask 255.255.255.0", name="c"))
+    links, _ = convert(
+        static(
+            "hwaddress ether 00:01:02:03:04:05", "address 192.168.1.100", "netmask 255.255.255.0", name="c"
+        )
+    )
     assert links["c"].set_mac == "00:01:02:03:04:05"
     text = render.network(links["c"])
     assert "[Link]\nMACAddress=00:01:02:03:04:05\n" in text
@@ -322,8 +342,13 @@ def test_inet_and_inet6_dhcp_merge() -> None:
 
 
 def test_cidr_addresses_and_dns_search() -> None:
-    links, problems = convert(static("address 10.1.2.3/16", "dns-search example.com corp.example.com", name="e"))
-    assert links["e"].addresses == ("10.1.2.3/16",) and links["e"].domains == ("example.com", "corp.example.com")
+    links, problems = convert(
+        static("address 10.1.2.3/16", "dns-search example.com corp.example.com", name="e")
+    )
+    assert links["e"].addresses == ("10.1.2.3/16",) and links["e"].domains == (
+        "example.com",
+        "corp.example.com",
+    )
     assert not problems
 
 
@@ -331,7 +356,11 @@ def test_cidr_addresses_and_dns_search() -> None:
 
 
 def test_bond_cycle_is_refused_not_recursed() -> None:
-    text = "iface bond0 inet manual\n  bond-slaves bond1\niface bond1 inet manual\n  bond-slaves bond0\niface eth5 inet dhcp\n"
+    text = (
+        "iface bond0 inet manual\n  bond-slaves bond1\n"
+        "iface bond1 inet manual\n  bond-slaves bond0\n"
+        "iface eth5 inet dhcp\n"
+    )
     links, problems = convert(text)
     assert list(links) == ["eth5"]
     assert any("cycle" in e for e in errors(problems))
@@ -361,15 +390,25 @@ def test_line_endings(ending: str) -> None:
 
 
 def test_nul_and_control_characters() -> None:
-    text = "iface eth0 inet dhcp\n  hwaddress ether 00:01:02:03:04:05\0\niface eth1 inet dhcp\niface e\x1bth2 inet dhcp\n"
+    text = (
+        "iface eth0 inet dhcp\n  hwaddress ether 00:01:02:03:04:05\0\n"
+        "iface eth1 inet dhcp\n"
+        "iface e\x1bth2 inet dhcp\n"
+    )
     links, problems = convert(text)
     assert list(links) == ["eth1"]
-    assert sorted(p.where for p in problems if p.severity == "error") == [f"{FILE}:1", f"{FILE}:2", f"{FILE}:4"]
+    assert sorted(p.where for p in problems if p.severity == "error") == [
+        f"{FILE}:1",
+        f"{FILE}:2",
+        f"{FILE}:4",
+    ]
 
 
 def test_huge_inputs_are_bounded() -> None:
     _, problems = convert("#" * (debian.MAX_TEXT + 1))
-    assert errors(problems) == [f"{FILE}:1: error: the file is larger than {debian.MAX_TEXT} bytes; nothing is converted"]
+    assert errors(problems) == [
+        f"{FILE}:1: error: the file is larger than {debian.MAX_TEXT} bytes; nothing is converted"
+    ]
     many = "".join(f"iface e{i} inet dhcp\n" for i in range(debian.MAX_STANZAS + 10))
     links, problems = convert(many)
     assert len(links) == 256 and errors(problems)
@@ -382,7 +421,10 @@ def test_huge_inputs_are_bounded() -> None:
 
 
 def test_duplicate_and_bad_names() -> None:
-    text = "iface eth0 inet dhcp\niface eth0:1 inet dhcp\niface waytoolonginterfacename inet dhcp\niface ../x inet dhcp\n"
+    text = (
+        "iface eth0 inet dhcp\niface eth0:1 inet dhcp\n"
+        "iface waytoolonginterfacename inet dhcp\niface ../x inet dhcp\n"
+    )
     links, problems = convert(text)
     assert list(links) == ["eth0"] and len(errors(problems)) == 3
 

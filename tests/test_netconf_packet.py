@@ -20,12 +20,31 @@ BONDED = {
         {"name": "enp1s0f1", "mac": "0c:c4:7a:00:00:02", "bond": "bond0"},
     ],
     "addresses": [
-        {"address": "147.75.1.2", "netmask": "255.255.255.254", "cidr": 31, "gateway": "147.75.1.1",
-         "address_family": 4, "public": True, "management": True},
-        {"address": "2604:1380:1:1::1", "netmask": "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", "cidr": 127,
-         "gateway": "2604:1380:1:1::", "address_family": 6, "public": True},
-        {"address": "10.99.1.3", "netmask": "255.255.255.254", "cidr": 31, "gateway": "10.99.1.2",
-         "address_family": 4, "public": False},
+        {
+            "address": "147.75.1.2",
+            "netmask": "255.255.255.254",
+            "cidr": 31,
+            "gateway": "147.75.1.1",
+            "address_family": 4,
+            "public": True,
+            "management": True,
+        },
+        {
+            "address": "2604:1380:1:1::1",
+            "netmask": "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe",
+            "cidr": 127,
+            "gateway": "2604:1380:1:1::",
+            "address_family": 6,
+            "public": True,
+        },
+        {
+            "address": "10.99.1.3",
+            "netmask": "255.255.255.254",
+            "cidr": 31,
+            "gateway": "10.99.1.2",
+            "address_family": 4,
+            "public": False,
+        },
     ],
 }
 
@@ -40,7 +59,9 @@ def test_bonded_layout_as_the_original() -> None:
     assert not problems
     assert sorted(links) == ["bond0", "enp1s0f0", "enp1s0f1"]
     bond = links["bond0"]
-    assert bond.kind == BOND and bond.slaves == ("enp1s0f0", "enp1s0f1") and bond.set_mac == "0c:c4:7a:00:00:01"
+    assert (
+        bond.kind == BOND and bond.slaves == ("enp1s0f0", "enp1s0f1") and bond.set_mac == "0c:c4:7a:00:00:01"
+    )
     assert bond.addresses == ("147.75.1.2/31", "2604:1380:1:1::1/127", "10.99.1.3/31")
     assert bond.routes == (
         Route("0.0.0.0/0", "147.75.1.1"),
@@ -55,7 +76,9 @@ def test_bonded_layout_as_the_original() -> None:
         "UpDelaySec": "200ms",
         "DownDelaySec": "200ms",
     }
-    assert links["enp1s0f0"] == Link(PHYSICAL, name="enp1s0f0", where=f"{FILE} $.network.interfaces[0]", master="bond0")
+    assert links["enp1s0f0"] == Link(
+        PHYSICAL, name="enp1s0f0", where=f"{FILE} $.network.interfaces[0]", master="bond0"
+    )
 
 
 def test_the_bonding_mode_comes_from_the_metadata() -> None:
@@ -92,7 +115,10 @@ def test_no_gateway_is_no_route_never_nil() -> None:
         {"interfaces": [{"mac": "x"}], "addresses": [{"address": "1.2.3.4"}]},
         {"interfaces": [{"name": "eth0"}], "bonding": {"mode": "fast"}},
         {"interfaces": [{"name": "eth0", "bond": "bond0"}, {"name": "bond0"}]},
-        {"interfaces": [{"name": "eth0"}], "addresses": [{"address": "1.2.3.4", "cidr": 99}, None, {"address": 7}]},
+        {
+            "interfaces": [{"name": "eth0"}],
+            "addresses": [{"address": "1.2.3.4", "cidr": 99}, None, {"address": 7}],
+        },
         {"interfaces": [{"name": f"eth{i}"} for i in range(500)]},
     ],
 )

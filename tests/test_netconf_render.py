@@ -42,7 +42,10 @@ def test_physical_by_mac() -> None:
 
 def test_physical_carrying_a_bond_and_vlans() -> None:
     link = Link(PHYSICAL, name="testname", master="testbond1", vlans=("testvlan1", "testvlan2"))
-    assert body(render.network(link)) == "[Match]\nName=testname\n\n[Network]\nBond=testbond1\nVLAN=testvlan1\nVLAN=testvlan2\n"
+    assert (
+        body(render.network(link))
+        == "[Match]\nName=testname\n\n[Network]\nBond=testbond1\nVLAN=testvlan1\nVLAN=testvlan2\n"
+    )
 
 
 def test_bond_with_dhcp() -> None:
@@ -56,7 +59,11 @@ def test_bond_with_dhcp() -> None:
 @pytest.mark.parametrize(
     ("link", "netdev", "network"),
     [
-        (Link(VLAN, name="testname", vlan_id=1), "[NetDev]\nName=testname\nKind=vlan\n\n[VLAN]\nId=1\n", "[Match]\nName=testname\n"),
+        (
+            Link(VLAN, name="testname", vlan_id=1),
+            "[NetDev]\nName=testname\nKind=vlan\n\n[VLAN]\nId=1\n",
+            "[Match]\nName=testname\n",
+        ),
         (
             Link(VLAN, name="testname", vlan_id=1, set_mac="00:01:02:03:04:05"),
             "[NetDev]\nName=testname\nKind=vlan\nMACAddress=00:01:02:03:04:05\n\n[VLAN]\nId=1\n",
@@ -110,7 +117,14 @@ def test_file_names(link: Link, name: str) -> None:
 
 def test_user_files_sort_first() -> None:
     # networkd takes the first matching .network file by name across its directories.
-    users = ["10-static.network", "50-eth0.network", "eth0.network", "static.network", "Wired.network", "zz-aaa.network"]
+    users = [
+        "10-static.network",
+        "50-eth0.network",
+        "eth0.network",
+        "static.network",
+        "Wired.network",
+        "zz-aaa.network",
+    ]
     ours = "zz-ccgen-eth0.network"
     assert all(u < ours for u in users)
     assert ours < "zz-default.network"  # CoreOS's catch-all DHCP file comes after
@@ -131,7 +145,9 @@ OPTIONS = st.one_of(
     st.builds(lambda n: f"bond-slaves {n}", NAMES),
     st.just("bond-slaves none"),
     st.builds(lambda n: f"bond-master {n}", NAMES),
-    st.sampled_from(["bond-mode 4", "bond-mode active-backup", "bond-miimon 100", "bond-lacp-rate 1", "bond-mode 9"]),
+    st.sampled_from(
+        ["bond-mode 4", "bond-mode active-backup", "bond-miimon 100", "bond-lacp-rate 1", "bond-mode 9"]
+    ),
     st.builds(lambda n: f"vlan-raw-device {n}", NAMES),
     st.builds(lambda a, b: f"up route add -net {a} netmask 255.255.0.0 gw {b} || true", IP4, IP4),
     st.builds(lambda a: f"post-up ip route add 192.168.0.0/16 via {a}", IP4),
@@ -144,23 +160,53 @@ STANZA = st.builds(
     st.sampled_from(["static", "dhcp", "manual", "loopback", "auto"]),
     st.lists(OPTIONS, max_size=6),
 )
-DEBIAN = st.lists(st.one_of(STANZA, st.just("auto eth0\n"), st.just("allow-hotplug eth1\n")), max_size=6).map("".join)
+DEBIAN = st.lists(st.one_of(STANZA, st.just("auto eth0\n"), st.just("allow-hotplug eth1\n")), max_size=6).map(
+    "".join
+)
 
 MACS = st.sampled_from(["fa:16:3e:00:00:01", "fa:16:3e:00:00:02", "bad", ""])
 OS_LINK = st.one_of(
-    st.fixed_dictionaries({"id": st.sampled_from(["a", "b", "c"]), "type": st.just("phy"), "ethernet_mac_address": MACS}),
     st.fixed_dictionaries(
-        {"id": st.sampled_from(["bond0", "b"]), "type": st.just("bond"), "bond_links": st.lists(st.sampled_from(["a", "b", "c", "bond0"]), max_size=3),
-         "bond_mode": st.sampled_from(["802.3ad", "active-backup", 3, "x"])}
+        {"id": st.sampled_from(["a", "b", "c"]), "type": st.just("phy"), "ethernet_mac_address": MACS}
     ),
-    st.fixed_dictionaries({"id": st.sampled_from(["v1", "v2"]), "type": st.just("vlan"), "vlan_link": st.sampled_from(["a", "bond0", "zz"]), "vlan_id": st.integers(-1, 5000)}),
+    st.fixed_dictionaries(
+        {
+            "id": st.sampled_from(["bond0", "b"]),
+            "type": st.just("bond"),
+            "bond_links": st.lists(st.sampled_from(["a", "b", "c", "bond0"]), max_size=3),
+            "bond_mode": st.sampled_from(["802.3ad", "active-backup", 3, "x"]),
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "id": st.sampled_from(["v1", "v2"]),
+            "type": st.just("vlan"),
+            "vlan_link": st.sampled_from(["a", "bond0", "zz"]),
+            "vlan_id": st.integers(-1, 5000),
+        }
+    ),
 )
 OS_NET = st.fixed_dictionaries(
-    {"link": st.sampled_from(["a", "b", "bond0", "v1"]), "type": st.sampled_from(["ipv4", "ipv6", "ipv4_dhcp", "ipv6_slaac", "x"]),
-     "ip_address": st.sampled_from(["10.0.0.5", "10.0.0.5/24", "2001:db8::5/64", "nope"]), "netmask": st.sampled_from(["255.255.255.0", "64", "ffff:ffff:ffff:ffff::"]),
-     "routes": st.lists(st.fixed_dictionaries({"network": st.sampled_from(["0.0.0.0", "::", "10.1.0.0"]), "netmask": st.sampled_from(["0.0.0.0", "::", "255.255.0.0"]), "gateway": st.sampled_from(["10.0.0.1", "2001:db8::1", ""])}), max_size=2)}
+    {
+        "link": st.sampled_from(["a", "b", "bond0", "v1"]),
+        "type": st.sampled_from(["ipv4", "ipv6", "ipv4_dhcp", "ipv6_slaac", "x"]),
+        "ip_address": st.sampled_from(["10.0.0.5", "10.0.0.5/24", "2001:db8::5/64", "nope"]),
+        "netmask": st.sampled_from(["255.255.255.0", "64", "ffff:ffff:ffff:ffff::"]),
+        "routes": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "network": st.sampled_from(["0.0.0.0", "::", "10.1.0.0"]),
+                    "netmask": st.sampled_from(["0.0.0.0", "::", "255.255.0.0"]),
+                    "gateway": st.sampled_from(["10.0.0.1", "2001:db8::1", ""]),
+                }
+            ),
+            max_size=2,
+        ),
+    }
 )
-OPENSTACK = st.fixed_dictionaries({"links": st.lists(OS_LINK, max_size=5), "networks": st.lists(OS_NET, max_size=4)})
+OPENSTACK = st.fixed_dictionaries(
+    {"links": st.lists(OS_LINK, max_size=5), "networks": st.lists(OS_NET, max_size=4)}
+)
 RECORDS = st.one_of(
     DEBIAN.map(lambda t: stored.record("debian", "interfaces", t)),
     OPENSTACK.map(lambda d: stored.record("openstack", "network_data.json", d)),
@@ -183,7 +229,9 @@ def check_file(name: str, text: str) -> None:
         elif e.key in ("Gateway", "DNS"):
             ipaddress.ip_address(e.value)
     sections = {e.section for e in parsed.entries}
-    assert ("Match" in sections) == name.endswith(".network") and ("NetDev" in sections) == name.endswith(".netdev")
+    assert ("Match" in sections) == name.endswith(".network") and ("NetDev" in sections) == name.endswith(
+        ".netdev"
+    )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -235,12 +283,21 @@ def test_systemd_networkd_loads_them_without_complaint(tmp_path: Path) -> None:
     if said is None:
         pytest.skip("systemd-networkd cannot be run in private namespaces here (needs root and unshare)")
     # It does say something about a bad file: the judge is awake.
-    probe = netjudge.run_networkd({"x.network": "[Match]\nName=x\n[Network]\nDHCP=sometimes\nBogus=1\n"}, tmp_path / "p")
+    probe = netjudge.run_networkd(
+        {"x.network": "[Match]\nName=x\n[Network]\nDHCP=sometimes\nBogus=1\n"}, tmp_path / "p"
+    )
     assert probe is not None and len(probe) == 2, probe
     assert said == [], said
 
 
 def test_damaged_records() -> None:
-    for raw in (b"", b"{", b"[]", json.dumps({"format": "yaml", "source": "x"}).encode(), b"\xff\xfe", b"[" * 10000):
-        source, links, problems = stored.convert(raw)
+    for raw in (
+        b"",
+        b"{",
+        b"[]",
+        json.dumps({"format": "yaml", "source": "x"}).encode(),
+        b"\xff\xfe",
+        b"[" * 10000,
+    ):
+        _source, links, problems = stored.convert(raw)
         assert links == [] and problems[0].severity == "error" and "damaged" in problems[0].message

@@ -36,7 +36,13 @@ def test_the_original_process_table() -> None:
         }
     )
     assert links == [
-        Link(PHYSICAL, mac="00:11:22:33:44:55", where=f"{FILE} interface.0", addresses=("10.0.0.100/24",), routes=(ANY4,))
+        Link(
+            PHYSICAL,
+            mac="00:11:22:33:44:55",
+            where=f"{FILE} interface.0",
+            addresses=("10.0.0.100/24",),
+            routes=(ANY4,),
+        )
     ]
 
 
@@ -76,7 +82,9 @@ def test_two_static_nics_and_a_dhcp_one() -> None:
 
 
 def test_name_and_mac_both_match() -> None:
-    links, _ = convert({"interface.0.name": "ens192", "interface.0.mac": "00:50:56:AA:BB:CC", "interface.0.dhcp": "yes"})
+    links, _ = convert(
+        {"interface.0.name": "ens192", "interface.0.mac": "00:50:56:AA:BB:CC", "interface.0.dhcp": "yes"}
+    )
     text = render.network(links[0])
     assert "[Match]\nName=ens192\nPermanentMACAddress=00:50:56:aa:bb:cc\n" in text
 
@@ -105,7 +113,9 @@ def test_a_bad_interface_costs_only_itself(key: str, value: str, said: str) -> N
     }
     links, problems = convert(config)
     assert [link.ident for link in links] == ["eth1"]
-    assert [p.format() for p in problems if p.severity == "error"][0].startswith(f"{FILE} interface.0: error: ")
+    assert next(p.format() for p in problems if p.severity == "error").startswith(
+        f"{FILE} interface.0: error: "
+    )
     assert said in problems[0].message
 
 
@@ -127,24 +137,46 @@ def test_ipv6_addresses_and_routes() -> None:
             "interface.0.route.0.destination": "::/0",
         }
     )
-    assert links[0].addresses == ("fe00::100/64", "fe00::101/64") and links[0].routes == (Route("::/0", "fe00::1"),)
+    assert links[0].addresses == ("fe00::100/64", "fe00::101/64") and links[0].routes == (
+        Route("::/0", "fe00::1"),
+    )
 
 
 def test_bad_nameserver_is_dropped_not_fatal() -> None:
     # The original: `invalid nameserver: "test dns"` and no network at all.
-    links, problems = convert({"dns.server.0": "test dns", "dns.server.1": "9.9.9.9", **{k.replace(".1.", ".0."): v for k, v in TWO_NICS.items() if k.startswith("interface.1")}})
+    links, problems = convert(
+        {
+            "dns.server.0": "test dns",
+            "dns.server.1": "9.9.9.9",
+            **{k.replace(".1.", ".0."): v for k, v in TWO_NICS.items() if k.startswith("interface.1")},
+        }
+    )
     assert [link.dns for link in links] == [("9.9.9.9",)]
     assert problems[0].where == f"{FILE} dns.server.0" and problems[0].severity == "warning"
 
 
 def test_an_interface_with_nothing_does_not_stop_the_next() -> None:
     # The original stopped at the first interface without addresses, routes or DHCP.
-    links, problems = convert({"interface.0.name": "eth0", "interface.0.dhcp": "no", "interface.1.name": "eth1", "interface.1.dhcp": "yes"})
+    links, problems = convert(
+        {
+            "interface.0.name": "eth0",
+            "interface.0.dhcp": "no",
+            "interface.1.name": "eth1",
+            "interface.1.dhcp": "yes",
+        }
+    )
     assert [link.ident for link in links] == ["eth1"] and problems[0].severity == "note"
 
 
 def test_duplicate_names() -> None:
-    links, problems = convert({"interface.0.name": "eth0", "interface.0.dhcp": "yes", "interface.1.name": "eth0", "interface.1.dhcp": "yes"})
+    links, problems = convert(
+        {
+            "interface.0.name": "eth0",
+            "interface.0.dhcp": "yes",
+            "interface.1.name": "eth0",
+            "interface.1.dhcp": "yes",
+        }
+    )
     # Which one was meant cannot be told: neither is written.
     assert links == [] and "configured twice; neither is written" in problems[0].message
 

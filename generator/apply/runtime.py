@@ -87,11 +87,13 @@ def step_platform_network(ctx: Context) -> None:
     from ..inputs import Reader
 
     reader = Reader(ctx.root.path)
-    data = reader.read(cache.NETWORK, stored.MAX_RECORD) if cache.belongs_here(reader, ctx.metadata) else None
+    # Never a cache fetched on another machine (a cloned image): its addresses are not ours.
+    foreign = not cache.belongs_here(reader, cache.metadata(reader))
+    data = None if foreign else reader.read(cache.NETWORK, stored.MAX_RECORD)
     wanted: dict[str, bytes] = {}
     errors = 0
     if data is not None:
-        source, links, problems = stored.convert(data)
+        _source, links, problems = stored.convert(data)
         for p in problems:
             ctx.say(f"platform network: {p.format()}")
         errors = sum(1 for p in problems if p.severity == "error")

@@ -18,7 +18,10 @@ MAX_TEXT = 1024 * 1024
 MAX_STANZAS = 1024
 MAX_OPTIONS = 256  # per stanza
 MAX_LINE = 4096
-METHODS = {"inet": ("static", "dhcp", "manual", "loopback"), "inet6": ("static", "dhcp", "manual", "loopback", "auto")}
+METHODS = {
+    "inet": ("static", "dhcp", "manual", "loopback"),
+    "inet6": ("static", "dhcp", "manual", "loopback", "auto"),
+}
 # Options that only run commands or tune what networkd decides itself: not converted, no note.
 STANZAS = frozenset(("auto", "iface", "mapping", "source", "source-directory", "rename"))
 QUIET = frozenset(("pre-down", "down", "post-down", "broadcast", "network", "pre-up", "metric", "scope"))
@@ -74,12 +77,18 @@ def _stanzas(lines: list[tuple[int, str]], file: str, c: Collector) -> list[_Sta
         where = f"{file}:{number}"
         words = line.split()
         head = words[0]
-        starts = head.lstrip("\0") in STANZAS or head.lstrip("\0").startswith(("allow-", "no-auto-down", "no-scripts"))
+        starts = head.lstrip("\0") in STANZAS or head.lstrip("\0").startswith(
+            ("allow-", "no-auto-down", "no-scripts")
+        )
         if line.startswith("\0"):  # unreadable: reported by _lines
             if starts:
                 current, skipping = None, True
             elif current is not None:
-                c.error(current.where, f"interface {current.name!r}: a line of its stanza is unreadable", current.name)
+                c.error(
+                    current.where,
+                    f"interface {current.name!r}: a line of its stanza is unreadable",
+                    current.name,
+                )
             continue
         if starts:
             current, skipping = None, False
@@ -102,7 +111,9 @@ def _stanzas(lines: list[tuple[int, str]], file: str, c: Collector) -> list[_Sta
             elif head.startswith("source"):
                 c.note(where, f"{head} is not followed: only this file is converted")
             else:
-                c.note(where, f"{head} is not needed by networkd (it configures every matching link); skipped")
+                c.note(
+                    where, f"{head} is not needed by networkd (it configures every matching link); skipped"
+                )
             continue
         if skipping:
             continue
@@ -176,9 +187,15 @@ def convert(text: str, file: str) -> tuple[list[Link], list[model.Problem]]:
     # bond-master on a slave's stanza: the bond's slave list (bond-slaves none).
     for iface in ifaces.values():
         if iface.master:
-            bond = next((i for i, link in enumerate(links) if link.name == iface.master and link.kind == BOND), None)
+            bond = next(
+                (i for i, link in enumerate(links) if link.name == iface.master and link.kind == BOND), None
+            )
             if bond is None:
-                c.error(iface.where, f"interface {iface.name!r}: bond-master {iface.master!r} is not a bond", iface.name)
+                c.error(
+                    iface.where,
+                    f"interface {iface.name!r}: bond-master {iface.master!r} is not a bond",
+                    iface.name,
+                )
             elif iface.name not in links[bond].slaves:
                 links[bond] = replace(links[bond], slaves=(*links[bond].slaves, iface.name))
     return model.assemble(links, c), c.problems
@@ -213,7 +230,11 @@ def _merge(s: _Stanza, iface: _Iface, c: Collector) -> None:
             elif key in ("dns-search", "dns-domain"):
                 iface.domains += [model.domain(w) for w in words]
             elif key == "hwaddress":
-                mac = words[-1] if words and (len(words) == 1 or words[0] == "ether") and len(words) <= 2 else ""
+                mac = (
+                    words[-1]
+                    if words and (len(words) == 1 or words[0] == "ether") and len(words) <= 2
+                    else ""
+                )
                 if not mac:
                     raise ValueError("hwaddress needs `ether MAC`")
                 iface.hwaddress = model.mac(mac)
@@ -222,7 +243,9 @@ def _merge(s: _Stanza, iface: _Iface, c: Collector) -> None:
                 if route is not None:
                     iface.routes.append(route)
                 else:
-                    c.note(where, f"interface {name!r}: {key} {model_quote(value)} is not a route; not converted")
+                    c.note(
+                        where, f"interface {name!r}: {key} {model_quote(value)} is not a route; not converted"
+                    )
             elif key == "bond-slaves":
                 iface.is_bond = True
                 for w in words:
@@ -264,7 +287,10 @@ def _route_command(words: list[str], family: str) -> Route | None:
     """`route add [-net|-host] DEST [netmask MASK] gw GW ...` or `ip route add DEST via GW ...`
     (what Nova and Rackspace write); None for any other command."""
     try:
-        if words[:2] == ["route", "add"] or words[:4] in (["route", "-A", "inet6", "add"], ["route", "-6", "add"]):
+        if words[:2] == ["route", "add"] or words[:4] in (
+            ["route", "-A", "inet6", "add"],
+            ["route", "-6", "add"],
+        ):
             rest = words[words.index("add") + 1 :]
             dest = mask = gw = ""
             host = False
@@ -332,7 +358,11 @@ def _link(iface: _Iface, ifaces: dict[str, _Iface], c: Collector) -> Link | None
         set_mac=iface.hwaddress,
     )
     if len(iface.addresses) > model.MAX_ADDRESSES or len(iface.routes) > model.MAX_ROUTES:
-        c.error(iface.where, f"interface {name!r}: more than {model.MAX_ADDRESSES} addresses or {model.MAX_ROUTES} routes", name)
+        c.error(
+            iface.where,
+            f"interface {name!r}: more than {model.MAX_ADDRESSES} addresses or {model.MAX_ROUTES} routes",
+            name,
+        )
     if iface.raw_device or "." in name or (name.startswith("vlan") and name[4:].isdigit()):
         vid, parent = "", iface.raw_device
         if "." in name:
@@ -347,8 +377,15 @@ def _link(iface: _Iface, ifaces: dict[str, _Iface], c: Collector) -> Link | None
             c.error(iface.where, f"VLAN {name!r}: no vlan-raw-device", name)
             return None
         if parent not in ifaces:
-            c.note(iface.where, f"VLAN {name!r}: its raw device {parent!r} has no stanza; it is brought up bare")
+            c.note(
+                iface.where, f"VLAN {name!r}: its raw device {parent!r} has no stanza; it is brought up bare"
+            )
         return replace(base, kind=VLAN, vlan_id=int(vid), parent=parent)
     if iface.is_bond or any(i.master == name for i in ifaces.values()):
-        return replace(base, kind=BOND, slaves=tuple(iface.slaves), bond_options=tuple(sorted(iface.bond_options.items())))
+        return replace(
+            base,
+            kind=BOND,
+            slaves=tuple(iface.slaves),
+            bond_options=tuple(sorted(iface.bond_options.items())),
+        )
     return base

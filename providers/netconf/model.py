@@ -136,7 +136,9 @@ def domain(text: str) -> str:
     if (
         not t
         or len(t) > MAX_DOMAIN
-        or not all(0 < len(lb) < 64 and all(c.isascii() and (c.isalnum() or c in "-_") for c in lb) for lb in labels)
+        or not all(
+            0 < len(lb) < 64 and all(c.isascii() and (c.isalnum() or c in "-_") for c in lb) for lb in labels
+        )
     ):
         raise ValueError(f"{text[:60]!r} is not a domain name")
     return t
@@ -199,7 +201,11 @@ def assemble(found: list[Link], c: Collector) -> list[Link]:
             n
             for n, link in links.items()
             if n not in bad
-            and ((link.parent and link.parent in bad) or any(s in bad for s in link.slaves) or masters.get(n) in bad)
+            and (
+                (link.parent and link.parent in bad)
+                or any(s in bad for s in link.slaves)
+                or masters.get(n) in bad
+            )
         }
         if not more:
             break
@@ -211,7 +217,20 @@ def assemble(found: list[Link], c: Collector) -> list[Link]:
         if n in bad:
             continue
         link = links[n]
-        out.append(replace(link, master=masters.get(n, ""), vlans=tuple(sorted(v for v in carried.get(n, ()) if v not in bad))))
+        if n in masters and (link.addresses or link.routes or link.dhcp or link.dns or link.domains):
+            # networkd ignores them on a bond's slave (and says so): dropped here, in words.
+            c.warning(
+                link.where,
+                f"{n!r} is a slave of {masters[n]!r}: its addresses, routes, DHCP and DNS are not used",
+            )
+            link = replace(link, addresses=(), routes=(), dhcp="", dns=(), domains=())
+        out.append(
+            replace(
+                link,
+                master=masters.get(n, ""),
+                vlans=tuple(sorted(v for v in carried.get(n, ()) if v not in bad)),
+            )
+        )
     return out
 
 
@@ -229,7 +248,11 @@ def _cycles(links: dict[str, Link], masters: dict[str, str], c: Collector) -> No
                 ring = seen[seen.index(up) :]
                 if start == min(ring):
                     for member in ring:
-                        c.error(links[member].where, f"{member!r} is in a cycle: {' -> '.join([*ring, up])}", member)
+                        c.error(
+                            links[member].where,
+                            f"{member!r} is in a cycle: {' -> '.join([*ring, up])}",
+                            member,
+                        )
                 break
             seen.append(up)
             n = up
@@ -238,7 +261,15 @@ def _cycles(links: dict[str, Link], masters: dict[str, str], c: Collector) -> No
 
 
 # The kernel's bonding modes by number and name, as networkd's Mode= spells them.
-BOND_MODES = ("balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb")
+BOND_MODES = (
+    "balance-rr",
+    "active-backup",
+    "balance-xor",
+    "broadcast",
+    "802.3ad",
+    "balance-tlb",
+    "balance-alb",
+)
 HASH_POLICIES = ("layer2", "layer3+4", "layer2+3", "encap2+3", "encap3+4", "vlan+srcmac")
 
 

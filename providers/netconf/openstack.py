@@ -15,7 +15,20 @@ from . import model
 from .model import BOND, PHYSICAL, VLAN, Collector, Link, Route
 
 PHYSICAL_TYPES = frozenset(
-    ("phy", "ethernet", "bridge", "ovs", "tap", "vif", "vhostuser", "hw_veb", "hyperv", "dvs", "vrouter", "macvtap")
+    (
+        "phy",
+        "ethernet",
+        "bridge",
+        "ovs",
+        "tap",
+        "vif",
+        "vhostuser",
+        "hw_veb",
+        "hyperv",
+        "dvs",
+        "vrouter",
+        "macvtap",
+    )
 )
 MAX_ENTRIES = 256  # links, networks, routes, services
 

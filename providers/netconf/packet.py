@@ -49,7 +49,11 @@ def convert(doc: object, file: str) -> tuple[list[Link], list[model.Problem]]:
             if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
                 raise ValueError("has no name")
             name = model.ifname(entry["name"])
-            bond = model.ifname(entry["bond"]) if isinstance(entry.get("bond"), str) and entry["bond"] else "bond0"
+            bond = (
+                model.ifname(entry["bond"])
+                if isinstance(entry.get("bond"), str) and entry["bond"]
+                else "bond0"
+            )
             mac = model.mac(entry["mac"]) if isinstance(entry.get("mac"), str) and entry["mac"] else ""
         except ValueError as e:
             c.error(where, str(e))

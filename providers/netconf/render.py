@@ -60,7 +60,11 @@ def network(link: Link) -> str:
 def netdev(link: Link) -> str | None:
     if link.kind not in (BOND, VLAN):
         return None
-    t = UnitText().add("NetDev", "Name", link.name).add("NetDev", "Kind", "bond" if link.kind == BOND else "vlan")
+    t = (
+        UnitText()
+        .add("NetDev", "Name", link.name)
+        .add("NetDev", "Kind", "bond" if link.kind == BOND else "vlan")
+    )
     if link.set_mac:
         t.add("NetDev", "MACAddress", link.set_mac)
     if link.kind == BOND:

@@ -30,8 +30,16 @@ def convert(raw: bytes, where: str = "network") -> tuple[str, list[model.Link], 
         body = model.json_doc(raw, MAX_RECORD)
     except (ValueError, UnicodeDecodeError) as e:
         return where, [], [model.Problem(where, "error", f"the stored network data is damaged: {e}")]
-    if not isinstance(body, dict) or body.get("format") not in FORMATS or not isinstance(body.get("source"), str):
-        return where, [], [model.Problem(where, "error", "the stored network data is damaged: no format or source")]
+    if (
+        not isinstance(body, dict)
+        or body.get("format") not in FORMATS
+        or not isinstance(body.get("source"), str)
+    ):
+        return (
+            where,
+            [],
+            [model.Problem(where, "error", "the stored network data is damaged: no format or source")],
+        )
     fmt, source, data = body["format"], body["source"], body.get("data")
     links, problems = convert_data(fmt, source, data)
     return source, links, problems

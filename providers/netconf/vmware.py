@@ -117,7 +117,9 @@ def _interface(
             if gw is None and dest is None:
                 break
             if gw is None or dest is None:
-                raise ValueError(f"{base}.route.{m}: missing {'gateway' if gw is None else 'destination'} key")
+                raise ValueError(
+                    f"{base}.route.{m}: missing {'gateway' if gw is None else 'destination'} key"
+                )
             routes.append(Route(model.network(dest), model.ip(gw)))
     except ValueError as e:
         c.error(where(base), str(e), ident)

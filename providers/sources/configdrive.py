@@ -73,7 +73,9 @@ def _network(source: str, meta: dict[str, object], notes: list[str]) -> bytes | 
         return None
     rel = os.path.normpath("openstack/" + content.lstrip("/"))
     if not rel.startswith("openstack/") or "\0" in rel:
-        notes.append(f"meta_data.json network_config.content_path {content[:60]!r} is outside openstack/; not used")
+        notes.append(
+            f"meta_data.json network_config.content_path {content[:60]!r} is outside openstack/; not used"
+        )
         return None
     try:
         text = read_file(os.path.join(source, rel), model.MAX_JSON)
