@@ -177,6 +177,7 @@ def test_bad_entries_are_positioned_and_cost_only_their_links(
         {"links": [{"id": f"l{i}", "type": "phy", "ethernet_mac_address": MAC0} for i in range(1000)]},
         {"networks": [{"link": "nope", "type": "ipv4"}]},
         {"links": [{"id": "a", "type": "bond", "bond_links": ["a"]}]},
+        {"links": [{"id": "a", "type": {"phy": 1}}, {"id": "b", "type": ["vlan"]}]},
     ],
 )
 def test_hostile_documents_do_not_crash(doc: object) -> None:

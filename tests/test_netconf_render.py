@@ -290,6 +290,39 @@ def test_systemd_networkd_loads_them_without_complaint(tmp_path: Path) -> None:
     assert said == [], said
 
 
+KEYS = st.sampled_from(
+    ["id", "type", "links", "networks", "link", "bond_links", "vlan_link", "vlan_id", "ip_address", "netmask",
+     "routes", "gateway", "network", "services", "address", "ethernet_mac_address", "interfaces", "addresses",
+     "name", "mac", "bond", "cidr", "public", "address_family", "bonding", "mode", "dns"]
+)  # fmt: skip
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5000),
+    st.sampled_from(
+        ["phy", "bond", "vlan", "ipv4", "ipv6_dhcp", "a", "b", "10.0.0.1", "fa:16:3e:00:00:01", "::"]
+    ),
+    st.text(max_size=8),
+)
+ANY_JSON = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=6),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(ANY_JSON)
+def test_any_json_shape_converts_without_a_crash(doc: object) -> None:
+    from ccgen.providers.netconf import openstack, packet
+
+    for convert in (openstack.convert, packet.convert):
+        links, problems = convert(doc, "f")
+        assert all(p.where.startswith("f $") for p in problems)
+        for name, (text, _) in render.render(links).items():
+            check_file(name, text)
+
+
 def test_damaged_records() -> None:
     for raw in (
         b"",

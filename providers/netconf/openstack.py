@@ -108,7 +108,7 @@ def _link(entry: object, where: str, by_id: dict[str, Link], c: Collector) -> Li
     if not isinstance(entry, dict):
         c.error(where, "is not an object; ignored")
         return None
-    kind = entry.get("type")
+    kind = entry.get("type") if isinstance(entry.get("type"), str) else ""
     try:
         lid = _text(entry, "id")
         if kind in PHYSICAL_TYPES:
