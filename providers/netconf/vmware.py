@@ -52,24 +52,8 @@ def convert(config: Mapping[str, str], file: str) -> tuple[list[Link], list[mode
     def where(key: str) -> str:
         return f"{file} {key}"
 
-    servers: list[str] = []
-    for n in range(MAX_INDEX):
-        key = f"dns.server.{n}"
-        if key not in config:
-            break
-        try:
-            servers.append(model.ip(config[key]))
-        except ValueError as e:
-            c.warning(where(key), f"invalid nameserver: {e}; not used")
-    domains: list[str] = []
-    for n in range(MAX_INDEX):
-        key = f"dns.domain.{n}"
-        if key not in config:
-            break
-        try:
-            domains.append(model.domain(config[key]))
-        except ValueError as e:
-            c.warning(where(key), f"{e}; not used")
+    servers = _numbered(config, "dns.server", model.ip, where, c)
+    domains = _numbered(config, "dns.domain", model.domain, where, c)
     links: list[Link] = []
     for n in range(MAX_INDEX):
         base = f"interface.{n}"
@@ -79,6 +63,26 @@ def convert(config: Mapping[str, str], file: str) -> tuple[list[Link], list[mode
         if link is not None:
             links.append(replace_dns(link, servers, domains))
     return model.assemble(links, c), c.problems
+
+
+def _numbered(
+    config: Mapping[str, str],
+    prefix: str,
+    check: Callable[[str], str],
+    where: Callable[[str], str],
+    c: Collector,
+) -> list[str]:
+    """PREFIX.0, PREFIX.1, ... up to the first missing one; a bad value is left out."""
+    out = []
+    for n in range(MAX_INDEX):
+        key = f"{prefix}.{n}"
+        if key not in config:
+            break
+        try:
+            out.append(check(config[key]))
+        except ValueError as e:
+            c.warning(where(key), f"{e}; not used")
+    return out
 
 
 def replace_dns(link: Link, servers: list[str], domains: list[str]) -> Link:
