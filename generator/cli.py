@@ -117,7 +117,25 @@ def cmd_print(argv: list[str]) -> int:
             out.write(f"--- {dest} ---\n{entry.text}\n")
         else:
             out.write(f"--- {dest} -> {entry.target} ---\n\n")
+    _print_platform_network(reader)
     return EXIT_ERRORS if diags.has_errors() else EXIT_OK
+
+
+def _print_platform_network(reader: inputs.Reader) -> None:
+    """What ccgen apply installs from the cache's network data (docs/providers.md)."""
+    try:
+        data = reader.read(cache.NETWORK, 64 * 1024 * 1024)
+    except OSError:
+        return
+    if data is None or not cache.belongs_here(reader, cache.metadata(reader)):
+        return
+    from .providers.netconf import render, stored
+
+    _, links, problems = stored.convert(data)
+    for p in problems:
+        sys.stderr.write(f"platform network: {p.format()}\n")
+    for name, (text, where) in render.render(links).items():
+        sys.stdout.write(f"--- {render.DIR}/{name} (from the platform: {where}) ---\n{text}\n")
 
 
 def cmd_validate(argv: list[str]) -> int:

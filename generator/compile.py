@@ -124,8 +124,8 @@ class Compiled:
 def apply_stamp(
     reader: Reader, found: list[Input], meta: cache.Metadata, values: dict[str, str] | None = None
 ) -> str:
-    """Names what ccgen-apply acts on: every input, the cache's metadata and keys, and the
-    substitution values in use.  Apply leaves a file of this name when it succeeded, and
+    """Names what ccgen-apply acts on: every input, the cache's metadata, keys and network
+    data, and the substitution values in use.  Apply leaves a file of this name when it succeeded, and
     its unit is skipped while that file exists (docs/apply.md)."""
     from ccgen.bootpath.digest import hexdigest
 
@@ -134,10 +134,11 @@ def apply_stamp(
     parts = [__version__.encode(), meta.to_env().encode()]
     for inp in found:
         parts += [inp.path.encode(), inp.data]
-    try:
-        parts.append(reader.read(cache.SSH_KEYS) or b"")
-    except OSError as e:
-        parts.append(f"error {e.errno}".encode())
+    for path in (cache.SSH_KEYS, cache.NETWORK):
+        try:
+            parts.append(reader.read(path) or b"")
+        except OSError as e:
+            parts.append(f"error {e.errno}".encode())
     if values is None:
         values = substitution_values(reader, meta, found)
     parts += [f"{k}={v}".encode() for k, v in sorted(values.items())]

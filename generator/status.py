@@ -76,6 +76,28 @@ def queued(units: set[str]) -> list[str]:
     return busy
 
 
+def platform_units(root: str) -> list[dict[str, str]]:
+    """The networkd files ccgen apply installed from the platform's network data, each with
+    where in that data it came from (the file's second line)."""
+    from .providers.netconf import render
+
+    base = host_path(root, render.DIR)
+    try:
+        names_ = sorted(n for n in os.listdir(base) if render.owned(n))
+    except OSError:
+        return []
+    out = []
+    for name in names_:
+        try:
+            with open(os.path.join(base, name), encoding="utf-8", errors="replace") as f:
+                head = [f.readline() for _ in range(2)]
+        except OSError:
+            head = []
+        found = head[1].partition(": ")[2].strip() if len(head) == 2 and head[1].startswith("# From") else ""
+        out.append({"path": f"{render.DIR}/{name}", "from": found})
+    return out
+
+
 def collect(root: str, live: bool) -> dict[str, Any]:
     reader = Reader(root)
     gen_text = reader.text(f"{names.NORMAL_DIR}/{record.NAME}")
@@ -102,6 +124,7 @@ def collect(root: str, live: bool) -> dict[str, Any]:
         },
         "fetch": fetch,
         "apply": apply_run,
+        "platform_network": platform_units(root),
         "diagnostics": [d.as_json() for d in diagnostics],
         "running": busy,
         "unreadable": unreadable,
@@ -148,10 +171,20 @@ def text(state: dict[str, Any]) -> str:
     f = state["fetch"]
     if f is not None:
         lines.append(f"fetch: {f.get('provider')}: {f.get('result')} {f.get('detail', '')}".rstrip())
+        net = f.get("network")
+        for problem in net.get("problems", []) if isinstance(net, dict) else []:
+            lines.append(f"  network: {problem}")
     a = state["apply"]
     if a is not None:
         steps = ", ".join(f"{k} {v}" for k, v in sorted(a.get("steps", {}).items()))
         lines.append(f"apply: exit {a.get('status')}; {steps}")
+        for m in a.get("messages", []):
+            if isinstance(m, str) and m.startswith("platform network: ") and ": error: " in m:
+                lines.append(f"  {m}")
+    units = state["platform_network"]
+    if units:
+        lines.append("platform network (networkd files from the platform's data):")
+        lines += [f"  {u['path']} from {u['from'] or '?'}" for u in units]
     for d in state["diagnostics"]:
         lines.append(
             f"  {d['file']}:{d['line']}:{d['column']}: {d['severity']}: {d['message']} [{d['code']}]"

@@ -56,6 +56,7 @@ class Result:
         keys: list[str] | tuple[str, ...] = (),
         notes: list[str] | None = None,
         finish: Callable[[], None] | None = None,
+        network: bytes | None = None,
     ) -> None:
         self.user_data = user_data
         self.metadata = metadata
@@ -63,6 +64,8 @@ class Result:
         self.notes = notes if notes is not None else []
         # Run once the result is in the cache (Azure's ready report); FetchError fails the fetch.
         self.finish = finish
+        # The platform's network configuration as providers/netconf/stored.py records it.
+        self.network = network
 
 
 class Provider:

@@ -117,11 +117,14 @@ def _fetch(p: Provider, a: argparse.Namespace, kernel: dict[str, str]) -> Result
         return 1, "failed", str(e)
 
 
-def record(run_dir: str, provider: str, result: str, detail: str) -> None:
+def record(
+    run_dir: str, provider: str, result: str, detail: str, extra: dict[str, object] | None = None
+) -> None:
     """What this fetch did, for `ccgen status` (/run/ccgen/fetch.json)."""
     import json
 
     body = {"provider": provider, "result": result, "detail": detail, "time": int(time.time())}
+    body.update(extra or {})
     try:
         attributes.replace(os.path.join(run_dir, "fetch.json"), json.dumps(body).encode())
     except OSError as e:
@@ -170,15 +173,37 @@ def main(argv: list[str]) -> int:
 
     kernel = kernel_options(Reader(os.environ.get("CCGEN_ROOT") or "/"))
     p = registry.providers()[a.provider].for_kernel(kernel)
-    status, result, detail = _run(p, a, kernel, started)
+    extra: dict[str, object] = {}
+    status, result, detail = _run(p, a, kernel, started, extra)
     if result in ("failed", "unavailable"):
         _attributes_from_cache(a)
     if result != "device":  # the mounted run records itself
-        record(a.run_dir, p.name, result, detail)
+        record(a.run_dir, p.name, result, detail, extra)
     return status
 
 
-def _run(p: Provider, a: argparse.Namespace, kernel: dict[str, str], started: float) -> tuple[int, str, str]:
+def _network(data: bytes | None, extra: dict[str, object]) -> str:
+    """The platform's network data converted once here, for its problems: the record and
+    the journal say them at the fetch; `ccgen apply` converts the stored data again."""
+    if data is None:
+        return ""
+    from .netconf import render, stored
+
+    source, links, problems = stored.convert(data)
+    for problem in problems:
+        _say(f"network: {problem.format()}")
+    extra["network"] = {
+        "source": source,
+        "units": sorted(render.render(links)),
+        "problems": [p.format() for p in problems],
+    }
+    errors = sum(1 for p in problems if p.severity == "error")
+    return f"; network from {source}: {len(links)} link(s)" + (f", {errors} error(s)" if errors else "")
+
+
+def _run(
+    p: Provider, a: argparse.Namespace, kernel: dict[str, str], started: float, extra: dict[str, object]
+) -> tuple[int, str, str]:
     from ccgen.read.inputs import Reader
 
     other = _answered_already(a.run_dir, p.name)
@@ -197,7 +222,8 @@ def _run(p: Provider, a: argparse.Namespace, kernel: dict[str, str], started: fl
         state=state,
         machine_key=cache.machine_key(Reader(os.environ.get("CCGEN_ROOT") or "/")),
     )
-    snap = store.Snapshot(got.user_data, meta, got.keys, _includes(p, a, got, started))
+    snap = store.Snapshot(got.user_data, meta, got.keys, _includes(p, a, got, started), got.network)
+    network = _network(got.network, extra)
     try:
         with store.locked(a.cache_dir):
             changed = store.store(a.cache_dir, snap)
@@ -210,9 +236,9 @@ def _run(p: Provider, a: argparse.Namespace, kernel: dict[str, str], started: fl
     _mark_answered(a.run_dir, p.name)
     _attributes(a, meta, p.name)
     if changed:
-        result, detail = "stored", f"user-data {state}, {len(snap.keys)} key(s)"
+        result, detail = "stored", f"user-data {state}, {len(snap.keys)} key(s){network}"
     else:
-        result, detail = "unchanged", f"user-data {state}"
+        result, detail = "unchanged", f"user-data {state}{network}"
     _say(f"{p.name}: {result} ({detail})")
     status = 0
     if got.finish is not None:

@@ -44,11 +44,13 @@ class Snapshot:
         metadata: Metadata,
         keys: tuple[str, ...] = (),
         includes: dict[str, bytes] | None = None,
+        network: bytes | None = None,
     ) -> None:
         self.user_data = user_data
         self.metadata = metadata
         self.keys = keys
         self.includes = includes or {}  # cache.include_name(url) -> what the URL answered
+        self.network = network  # the platform's network data (providers/netconf/stored.py)
 
     def files(self) -> dict[str, bytes]:
         out = {
@@ -57,6 +59,8 @@ class Snapshot:
         }
         if self.user_data is not None:
             out["user-data"] = self.user_data
+        if self.network is not None:
+            out["network"] = self.network
         out.update(self.includes)
         return out
 
@@ -216,4 +220,4 @@ def load(cache_dir: str) -> Snapshot | None:
     meta = Metadata.from_env(cache.parse_env(found["metadata"].decode("utf-8", "replace")))
     keys = tuple(found["ssh-keys"].decode("utf-8", "replace").splitlines())
     includes = {n: d for n, d in found.items() if cache.is_include_name(n)}
-    return Snapshot(found.get("user-data"), meta, keys, includes)
+    return Snapshot(found.get("user-data"), meta, keys, includes, found.get("network"))

@@ -70,6 +70,8 @@ def json_object(raw: bytes, what: str) -> dict[str, object]:
         doc = json.loads(raw)
     except ValueError as e:
         raise FetchError(f"{what} is not valid JSON: {e}") from None
+    except RecursionError:  # Python's parser recurses: a deeply nested document
+        raise FetchError(f"{what} is nested too deeply") from None
     if not isinstance(doc, dict):
         raise FetchError(f"{what} is not a JSON object")
     return doc

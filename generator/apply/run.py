@@ -37,6 +37,7 @@ STEPS: dict[str, Callable[[Context], None]] = {
     "services": runtime.step_service_secrets,
     "environment": etc.step_environment,
     "network": runtime.step_network,
+    "platform-network": runtime.step_platform_network,
 }
 
 

@@ -1,8 +1,10 @@
 """Steps for files other programs read: flannel's options, service secrets, networkd files.
 
-Flannel's options and networkd's files live in /run, which is empty at every
+Flannel's options and the config's networkd files live in /run, which is empty at every
 boot, so those steps run every time; service secrets are kept root-only under
-/var/lib/ccgen/env and written once per instance and content.
+/var/lib/ccgen/env and written once per instance and content.  The platform's network
+configuration persists in /etc/systemd/network (zz-ccgen-*), so that a boot whose
+inputs did not change needs no ccgen-apply for it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from ccgen.lang import schema
 from ccgen.units import services
 
 from . import accounts
-from .context import Context
+from .context import Context, StepError
 from .fs import Owner
 from .state import digest
 
@@ -77,6 +79,40 @@ def step_network(ctx: Context) -> None:
     if changed:
         ctx.written.append(f"{NETWORK_DIR}/")
         ctx.say(f"network: files written to {NETWORK_DIR}")
+
+
+def step_platform_network(ctx: Context) -> None:
+    """The cache's network data as networkd files: ccgen's own files (zz-ccgen-*) replaced
+    whole, those no longer wanted removed, every other file left alone (docs/providers.md)."""
+    from ccgen.base import cache
+    from ccgen.providers.netconf import render, stored
+    from ccgen.read.inputs import Reader
+
+    reader = Reader(ctx.root.path)
+    # Never a cache fetched on another machine (a cloned image): its addresses are not ours.
+    foreign = not cache.belongs_here(reader, cache.metadata(reader))
+    data = None if foreign else reader.read(cache.NETWORK, stored.MAX_RECORD)
+    wanted: dict[str, bytes] = {}
+    errors = 0
+    if data is not None:
+        _source, links, problems = stored.convert(data)
+        for p in problems:
+            ctx.say(f"platform network: {p.format()}")
+        errors = sum(1 for p in problems if p.severity == "error")
+        wanted = {name: text.encode() for name, (text, _) in render.render(links).items()}
+    where = ctx.root.resolve(render.DIR)
+    for name in sorted(os.listdir(where)) if where is not None and os.path.isdir(where) else []:
+        path = f"{render.DIR}/{name}"
+        if render.owned(name) and name not in wanted and ctx.root.remove(path):
+            ctx.written.append(path)
+            ctx.say(f"platform network: {path} removed")
+    for name, text in wanted.items():
+        path = f"{render.DIR}/{name}"
+        if ctx.root.write(path, text, mode=0o644):
+            ctx.written.append(path)
+            ctx.say(f"platform network: {path} written")
+    if errors:
+        raise StepError(f"{errors} error(s) in the platform's network data; those links are not configured")
 
 
 def active(unit: str) -> bool:

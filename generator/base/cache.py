@@ -2,9 +2,10 @@
 
 /var/lib/ccgen/ is root-only (0700) with 0600 files:
   snap-HASH/  one fetch result: user-data (absent when there is none), metadata, ssh-keys,
+              network (the platform's network data, when it gives any: providers/netconf),
               and include-HASH for each document the user-data #includes
   current     a symlink to the current snapshot
-  user-data, metadata, ssh-keys
+  user-data, metadata, ssh-keys, network
               fixed links into current/, which the generator and apply read
   applied/    what ccgen apply has done, for once-only semantics
   scripts/    scripts that cannot run where they are (MIME parts, gzip'd), written by
@@ -18,10 +19,11 @@ DIR = "/var/lib/ccgen"
 USER_DATA = f"{DIR}/user-data"
 METADATA = f"{DIR}/metadata"
 SSH_KEYS = f"{DIR}/ssh-keys"
+NETWORK = f"{DIR}/network"
 APPLIED = f"{DIR}/applied"
 SCRIPTS = f"{DIR}/scripts"
 PLAN = f"{DIR}/plan"
-FILES = ("user-data", "metadata", "ssh-keys")
+FILES = ("user-data", "metadata", "ssh-keys", "network")
 LOCK = "lock"
 CURRENT = "current"
 SNAPSHOT_PREFIX = "snap-"

@@ -3,6 +3,10 @@
 Reads openstack/latest/user_data (missing means no user-data) and
 openstack/latest/meta_data.json: uuid (the instance id), hostname,
 availability_zone, public_keys (name -> key) and keys (entries of type ssh).
+
+The network configuration: openstack/latest/network_data.json when the drive has one,
+else the Debian interfaces file meta_data.json's network_config.content_path names
+(under openstack/, e.g. /content/0000); kept raw in the cache (providers/netconf).
 """
 
 from __future__ import annotations
@@ -43,7 +47,45 @@ def fetch(req: Request) -> Result:
             for item in listed:
                 if isinstance(item, dict) and item.get("type") == "ssh" and isinstance(item.get("data"), str):
                     keys.append(item["data"])
-    return Result(user_data, Metadata(**values), clean_keys(keys))
+    notes: list[str] = []
+    network = _network(req.source, doc if raw is not None and raw.strip() else {}, notes)
+    return Result(user_data, Metadata(**values), clean_keys(keys), notes, network=network)
+
+
+def _network(source: str, meta: dict[str, object], notes: list[str]) -> bytes | None:
+    """The drive's network data as the cache keeps it; a file that cannot be used is a note,
+    never a failed fetch: the user-data is still good."""
+    import os
+
+    from ..device import read_file
+    from ..netconf import model, stored
+
+    json_path = "openstack/latest/network_data.json"
+    try:
+        raw = read_file(os.path.join(source, json_path), model.MAX_JSON)
+        if raw is not None and raw.strip():
+            return stored.record("openstack", json_path, model.json_doc(raw))
+    except (FetchError, ValueError, UnicodeDecodeError) as e:
+        notes.append(f"{json_path}: error: {e}; not used")
+    config = meta.get("network_config")
+    content = config.get("content_path") if isinstance(config, dict) else None
+    if not isinstance(content, str) or not content:
+        return None
+    rel = os.path.normpath("openstack/" + content.lstrip("/"))
+    if not rel.startswith("openstack/") or "\0" in rel:
+        notes.append(
+            f"meta_data.json network_config.content_path {content[:60]!r} is outside openstack/; not used"
+        )
+        return None
+    try:
+        text = read_file(os.path.join(source, rel), model.MAX_JSON)
+    except FetchError as e:
+        notes.append(f"{rel}: error: {e}; not used")
+        return None
+    if text is None:
+        notes.append(f"{rel}: error: meta_data.json's network_config names it, but it is missing")
+        return None
+    return stored.record("debian", rel, text.decode("utf-8", "replace"))
 
 
 PROVIDER = Provider(

@@ -4,7 +4,8 @@
 /metadata must be a JSON object: id, hostname, ssh_keys, plan (the instance
 type), facility (the zone) and metro (the region), and from network.addresses
 the first public and first private address of each family.  (The original
-put any IPv6 address in the public slot, the last one winning.)
+put any IPv6 address in the public slot, the last one winning.)  The `network`
+object is kept raw in the cache for providers/netconf/packet.py.
 """
 
 from __future__ import annotations
@@ -62,7 +63,11 @@ def fetch(req: Request) -> Result:
     }
     keys = doc.get("ssh_keys")
     listed = [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []
-    return Result(user_data, Metadata(**found), clean_keys(listed))
+    from ..netconf import stored
+
+    net = doc.get("network")
+    network = stored.record("packet", "/metadata", net) if isinstance(net, dict) else None
+    return Result(user_data, Metadata(**found), clean_keys(listed), network=network)
 
 
 PROVIDER = Provider(

@@ -12,7 +12,8 @@ says ("", base64, gzip+base64 and the original's other spellings); else the
 URL in `coreos.config.url` (200 only; its data is not decoded, as in Flatcar).
 Metadata: `hostname`, and the addresses `interface.N.ip.M.address` of
 interfaces whose `interface.N.role` is public or private; the instance id is
-the hypervisor's DMI product UUID, as cloud-init has it.
+the hypervisor's DMI product UUID, as cloud-init has it.  The network keys
+(`interface.N.*`, `dns.*`) are kept raw in the cache for providers/netconf/vmware.py.
 
 It runs after the network is up, because `coreos.config.url` needs it.
 """
@@ -160,9 +161,9 @@ def fetch(req: Request) -> Result:
     guestinfo = GuestInfo(tool) if tool else None
     xml = _ovf_xml(req, guestinfo)
     if xml is not None:
-        lookup = OvfEnv(xml).get
+        lookup, source = OvfEnv(xml).get, "ovf-env.xml"
     elif guestinfo is not None:
-        lookup = guestinfo.get
+        lookup, source = guestinfo.get, "guestinfo"
     else:
         raise Unavailable(f"no OVF environment and no {RPCTOOL} (open-vm-tools) to read guestinfo")
     notes: list[str] = []
@@ -179,7 +180,12 @@ def fetch(req: Request) -> Result:
         "instance_id": values.text(Reader(req.root).text("/sys/class/dmi/id/product_uuid").lower()),
         **addresses(lookup, notes),
     }
-    return Result(user_data, Metadata(**found), (), notes)
+    from ..netconf import stored
+    from ..netconf import vmware as netconf
+
+    keys = netconf.wanted(lookup)
+    network = stored.record("vmware", source, keys) if keys else None
+    return Result(user_data, Metadata(**found), (), notes, network=network)
 
 
 PROVIDER = Provider(
