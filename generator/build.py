@@ -38,6 +38,7 @@ class _Builder:
     def __init__(self, path: str, diags: Diagnostics) -> None:
         self.path = path
         self.diags = diags
+        self.check_hostname = True
 
     # Typed access: the validator guarantees each key's kind, so these only tell
     # "present and well-typed" from "absent or refused".
@@ -370,8 +371,36 @@ class _Builder:
                 return None
         return model.User(name, item.span, text, flags, groups, self.ssh_keys(f, "ssh_authorized_keys"))
 
-    def build(self, top: Tree) -> model.CloudConfig:
+    def hostname(self, top: Tree) -> Field[str] | None:
+        """`hostname:` as `hostnamectl set-hostname` took it: any text is accepted; a name
+        that is not a valid hostname becomes the pretty name, and its cleaned form the
+        static one, which a warning names.  A value with a substitution variable is known
+        only on the machine: it is checked there, after substitution, by apply."""
         hostname = self.text(top, "hostname")
+        if hostname is None or not hostname.value or not self.check_hostname:
+            return hostname
+        text = hostname.value
+        static, pretty = rules.host_names(text)
+        if not pretty:
+            return hostname
+        becomes = (
+            f'the static hostname will be "{static}", and "{text}" the pretty hostname'
+            if static
+            else f'no static hostname can be made from it; "{text}" is only the pretty hostname'
+        )
+        if rules.template_placeholder(text):
+            self.diags.warning(
+                hostname.span,
+                "hostname",
+                f'hostname "{text}" looks like an unrendered template',
+                f"{rules.TEMPLATE_HINT}; {becomes}",
+            )
+        else:
+            self.diags.warning(hostname.span, "hostname", f'"{text}" is not a valid hostname', becomes)
+        return hostname
+
+    def build(self, top: Tree) -> model.CloudConfig:
+        hostname = self.hostname(top)
         manage = self.text(top, "manage_etc_hosts")
         files: dict[str, model.WriteFile] = {}
         for item in self.items(top, "write_files"):
@@ -433,10 +462,15 @@ def substitute(val: Field[Value], values: dict[str, str], memo: dict[int, Field[
 def build(
     path: str, top: Tree, diags: Diagnostics, values: dict[str, str] | None = None
 ) -> model.CloudConfig:
+    builder = _Builder(path, diags)
+    raw = top.get("hostname")
+    if raw is not None and isinstance(raw.value, str) and subst.has_variable(raw.value):
+        # Checked only once every variable it names has its value (on the machine).
+        builder.check_hostname = values is not None and subst.all_known(raw.value, values)
     if values is not None:
         memo: dict[int, Field[Value]] = {}
         top = {k: substitute(v, values, memo) for k, v in top.items()}
-    return _Builder(path, diags).build(top)
+    return builder.build(top)
 
 
 def script(path: str, interpreter: tuple[str, ...], data: bytes) -> model.CloudConfig:

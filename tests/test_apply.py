@@ -304,12 +304,75 @@ def test_keys_for_a_missing_user(root: Path) -> None:
 # identity files
 
 
-def test_hostname_and_hosts(root: Path) -> None:
+def test_hostname_and_hosts_localhost(root: Path) -> None:
     proc = apply(root, "hostname: web-1.example.com\nmanage_etc_hosts: localhost\n")
     assert proc.returncode == 0, proc.stderr
     assert (root / "etc/hostname").read_text() == "web-1.example.com\n"
+    assert not (root / "etc/machine-info").exists()  # a valid name has no pretty name
+    hosts = (root / "etc/hosts").read_text().splitlines()
+    # cloud-init's `localhost`: the hostname's 127.0.1.1 line; localhost stays resolvable.
+    assert "127.0.1.1 web-1.example.com web-1" in hosts and "127.0.0.1 localhost" in hosts
+
+
+def test_hosts_localhost_keeps_the_file(root: Path) -> None:
+    helpers.make_root(root, {"/etc/hosts": "127.0.0.1 localhost\n10.0.0.9 db # the database\n"})
+    assert apply(root, "hostname: app1\nmanage_etc_hosts: localhost\n").returncode == 0
+    assert (root / "etc/hosts").read_text() == "127.0.0.1 localhost\n10.0.0.9 db # the database\n127.0.1.1 app1\n"
+    # Run again: the line is there, nothing is added twice.
+    assert apply(root, "hostname: app1\nmanage_etc_hosts: localhost\n", "--force").returncode == 0
+    assert (root / "etc/hosts").read_text().count("127.0.1.1") == 1
+
+
+@pytest.mark.parametrize("value", ["true", "template"])
+def test_hosts_true_renders_the_template(root: Path, value: str) -> None:
+    helpers.make_root(root, {"/etc/hosts": "10.9.9.9 stale-entry\n"})
+    proc = apply(root, f"hostname: web01.example.com\nmanage_etc_hosts: {value}\n")
+    assert proc.returncode == 0, proc.stderr
     hosts = (root / "etc/hosts").read_text()
-    assert hosts.startswith("127.0.0.1 web-1.example.com web-1 localhost\n") and "::1" in hosts
+    assert "127.0.1.1 web01.example.com web01\n127.0.0.1 localhost\n" in hosts
+    assert "::1 localhost ip6-localhost ip6-loopback" in hosts and "stale-entry" not in hosts
+
+
+def test_hosts_false_leaves_it_alone(root: Path) -> None:
+    helpers.make_root(root, {"/etc/hosts": "10.9.9.9 mine\n"})
+    proc = apply(root, "hostname: web01\nmanage_etc_hosts: false\n")
+    assert proc.returncode == 0 and proc.stderr.count("error") == 0, proc.stderr
+    assert (root / "etc/hosts").read_text() == "10.9.9.9 mine\n"
+
+
+def test_hostname_as_hostnamectl_sets_it(root: Path) -> None:
+    """`coreos_001`: the pretty hostname as given, the static one cleaned, and a warning."""
+    helpers.make_root(root, {"/etc/machine-info": "CHASSIS=vm\nPRETTY_HOSTNAME=old\n"})
+    proc = apply(root, "hostname: coreos_001\n")
+    assert proc.returncode == 0, proc.stderr
+    assert 'warning: "coreos_001" is not a valid hostname; the static hostname will be "coreos001"' in proc.stderr
+    assert (root / "etc/hostname").read_text() == "coreos001\n"
+    assert (root / "etc/machine-info").read_text() == 'CHASSIS=vm\nPRETTY_HOSTNAME="coreos_001"\n'
+
+
+@pytest.mark.parametrize(
+    ("value", "static"),
+    [("$hostname", "hostname"), ("'${hostname}'", "hostname"), ("<HOSTNAME>", "hostname"), ("'{{ name }}'", "name")],
+)
+def test_hostname_placeholder_warns_and_applies(root: Path, value: str, static: str) -> None:
+    proc = apply(root, f"hostname: {value}\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "looks like an unrendered template" in proc.stderr and "{{NAME}}" in proc.stderr
+    assert (root / "etc/hostname").read_text() == f"{static}\n"
+    assert "PRETTY_HOSTNAME=" in (root / "etc/machine-info").read_text()
+
+
+def test_hostname_checked_after_substitution(root: Path) -> None:
+    """`sub-$private_ipv4` is known only on the machine: apply checks the substituted name."""
+    helpers.make_root(root, {"/var/lib/ccgen/metadata": "LOCAL_IPV4=10.0.0.5\n"})
+    proc = apply(root, "hostname: sub-$private_ipv4\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "error" not in proc.stderr and 'the static hostname will be "sub-10.0.0.5"' not in proc.stderr
+    assert (root / "etc/hostname").read_text() == "sub-10.0.0.5\n"
+    assert not (root / "etc/machine-info").exists()
+    proc = apply(root, "hostname: sub_$private_ipv4\n", "--force")
+    assert 'the static hostname will be "sub10.0.0.5"' in proc.stderr
+    assert (root / "etc/hostname").read_text() == "sub10.0.0.5\n"
 
 
 def test_metadata_hostname_when_config_has_none(root: Path) -> None:
@@ -318,14 +381,11 @@ def test_metadata_hostname_when_config_has_none(root: Path) -> None:
     assert (root / "etc/hostname").read_text() == "ip-10-0-0-1.ec2.internal\n"
 
 
-def test_bad_hostname_and_hosts_value(root: Path) -> None:
-    proc = apply(
-        root, "hostname: 'bad name!'\nmanage_etc_hosts: 'true'\nwrite_files: [{path: /etc/ok, content: x}]\n"
-    )
+def test_bad_hosts_value(root: Path) -> None:
+    proc = apply(root, "hostname: 'bad name!'\nmanage_etc_hosts: 'maybe'\nwrite_files: [{path: /etc/ok, content: x}]\n")
     assert proc.returncode == 1
-    assert "config.yml:2:11: error: invalid value bad name!" in proc.stderr
-    assert "config.yml:3:19: error: invalid value true" in proc.stderr
-    assert (root / "etc/ok").exists() and not (root / "etc/hostname").exists()
+    assert "config.yml:3:19: error: invalid value maybe; valid values: true, template, localhost, false" in proc.stderr
+    assert (root / "etc/ok").exists() and (root / "etc/hostname").read_text() == "badname\n"
     assert not (root / "etc/hosts").exists()
 
 
