@@ -13,6 +13,8 @@ from .model import Field
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .validate import Tree, Value
 
 NAME_BYTES_MAX = 255  # one path component
@@ -306,10 +308,7 @@ class _Builder:
             refused = True
         else:
             clean = rules.clean_path(path.value)
-            if rules.is_read_only(clean):
-                self.diags.error(path.span, "read-only", "file cannot be written to a read-only filesystem")
-                refused = True
-            elif clean == "/" or any(len(p.encode("utf-8")) > NAME_BYTES_MAX for p in clean.split("/")):
+            if clean == "/" or any(len(p.encode("utf-8")) > NAME_BYTES_MAX for p in clean.split("/")):
                 self.diags.error(path.span, "write-path", f'"{clean}" is not a file path that can be written')
                 refused = True
         content = f.get("content")
@@ -436,6 +435,36 @@ class _Builder:
             units=tuple(model.merge_units(units + self.service_units(sections)).values()),
             sections=sections,
         )
+
+
+USR_READ_ONLY = "file cannot be written to a read-only filesystem"
+
+
+def usr_checked(config: model.CloudConfig, usr: Callable[[], str], diags: Diagnostics) -> model.CloudConfig:
+    """The config without its files under a read-only /usr.  `usr` says whether /usr is
+    read-only where the config is applied (inputs.usr_state; asked only when a file is
+    under /usr): "ro" refuses them (an error, as it would fail), "rw" writes them, and
+    unknown (plain `validate`) keeps them with a warning."""
+    under = [f for f in config.write_files if rules.is_read_only(f.path.value)]
+    if not under:
+        return config
+    state = usr()
+    if state == "rw":
+        return config
+    for f in under:
+        if state == "ro":
+            diags.error(f.path.span, "read-only", USR_READ_ONLY, "/usr is mounted read-only there; not written")
+        else:
+            diags.warning(
+                f.path.span,
+                "read-only",
+                USR_READ_ONLY,
+                "if /usr is read-only there (Container Linux, Flatcar); ccgen apply checks the machine, "
+                "validate --root IMAGE the image",
+            )
+    if state != "ro":
+        return config
+    return config.with_files(tuple(f for f in config.write_files if f not in under))
 
 
 def substitute(val: Field[Value], values: dict[str, str], memo: dict[int, Field[Value]]) -> Field[Value]:

@@ -118,6 +118,7 @@ def cmd_print(argv: list[str]) -> int:
 
 
 def cmd_validate(argv: list[str]) -> int:
+    from . import build
     from . import compile as pipeline
 
     p = _parser("ccgen validate", "Check cloud-config files.")
@@ -141,6 +142,12 @@ def cmd_validate(argv: list[str]) -> int:
             unreadable = True
             continue
         config = pipeline.parse(inp, diags)
+        if config is not None:
+            # /usr as the image has it (fstab, os-release); without an image, a warning.
+            image = inputs.Reader(a.root) if a.root is not None else None
+            config = build.usr_checked(
+                config, (lambda: inputs.usr_state(image)) if image else (lambda: inputs.USR_UNKNOWN), diags
+            )
         if a.root is not None and config is not None:
             from . import imagecheck
 

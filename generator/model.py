@@ -351,6 +351,12 @@ class CloudConfig(_Frozen):
     def section(self, name: str) -> Settings | None:
         return self.sections.get(name)
 
+    def with_files(self, write_files: tuple[WriteFile, ...]) -> CloudConfig:
+        """The same config with other write_files."""
+        fields = {n: getattr(self, n) for n in self.__slots__ if n != "paths"}
+        fields["write_files"] = write_files
+        return CloudConfig(self.paths, **fields)
+
     @property
     def per_boot(self) -> bool:
         """Whether ccgen-apply has work at every boot: files in /run or /tmp, which start

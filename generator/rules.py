@@ -179,9 +179,10 @@ def clean_path(path: str) -> str:
 
 
 def is_read_only(clean: str) -> bool:
-    """The original's rule: the file's directory starts with /usr (a string prefix, so
-    /usrlocal/x counts too); it ran on the cleaned path."""
-    return clean.rpartition("/")[0].startswith("/usr")
+    """Whether the file's directory is /usr or under it (its first component is `usr`;
+    the original's string prefix also took /usrlocal/x); it runs on the cleaned path."""
+    directory = clean.rpartition("/")[0]
+    return directory == "/usr" or directory.startswith("/usr/")
 
 
 class DecodeError(ValueError):

@@ -508,17 +508,48 @@ def test_apply_usage() -> None:
     assert proc.returncode == 2
 
 
+RO_USR = "24 1 8:3 / / rw,relatime shared:1 - ext4 /dev/sda9 rw\n25 24 8:4 / /usr ro,relatime - ext4 /dev/sda3 ro\n"
+RW_ROOT = "22 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
+
+
 def test_paths_are_cleaned_before_the_usr_rule(root: Path) -> None:
+    """On a machine whose mount table says /usr is read-only."""
+    helpers.make_root(root, {"/proc/self/mountinfo": RO_USR})
     config = """write_files:
   - {path: /tmp/../usr/x, content: a}
-  - {path: /usr/./x, content: b}
-  - {path: //usr/x, content: c}
+  - {path: /usr/./y, content: b}
+  - {path: //usr/z, content: c}
   - {path: /usr/../etc/x, content: d}
   - {path: relative/y, content: e}
+  - {path: /usrlocal/not-usr, content: f}
 """
     proc = apply(root, config)
-    # apply refuses exactly what validate calls an error, and writes the rest.
+    # apply refuses exactly what would fail, and writes the rest.
     assert proc.returncode == 1
-    assert proc.stderr.count("file cannot be written to a read-only filesystem") == 3
+    assert proc.stderr.count("error: file cannot be written to a read-only filesystem") == 3
     assert not (root / "usr").exists() and not (root / "tmp").exists()
     assert (root / "etc/x").read_text() == "d" and (root / "relative/y").read_text() == "e"
+    # The first component is what counts: /usrlocal is not /usr.
+    assert (root / "usrlocal/not-usr").read_text() == "f"
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        {"/proc/self/mountinfo": RW_ROOT},  # a running Debian machine
+        {"/etc/os-release": 'ID=debian\nVERSION_ID="12"\n'},  # a Debian image's tree
+    ],
+)
+def test_usr_local_is_written_where_usr_is_writable(root: Path, image: dict[str, str]) -> None:
+    helpers.make_root(root, image)
+    proc = apply(root, "write_files: [{path: /usr/local/bin/hello, permissions: '0755', content: '#!/bin/sh\n'}]\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "read-only" not in proc.stderr
+    assert mode(root / "usr/local/bin/hello") == 0o755
+
+
+def test_usr_on_a_flatcar_image_is_refused(root: Path) -> None:
+    helpers.make_root(root, {"/usr/lib/os-release": "ID=flatcar\nID_LIKE=coreos\n"})
+    proc = apply(root, "write_files: [{path: /usr/local/bin/hello, content: x}]\n")
+    assert proc.returncode == 1 and "error: file cannot be written to a read-only filesystem" in proc.stderr
+    assert not (root / "usr/local").exists()

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ccgen import compile, inputs
+from ccgen import build, compile, inputs
 from ccgen.diag import Diagnostics
 
 VECTORS = [
@@ -46,7 +46,10 @@ WHOLE = {"Validate", "parseCloudConfig", "validateCloudConfig"}
 def ccgen_entries(v: dict[str, Any]) -> list[tuple[str, str, int, str]]:
     text = v["config"] if v["check"] == "Validate" else "#cloud-config\n" + v["config"]
     diags = Diagnostics()
-    compile.parse(inputs.Input("/u", text.encode()), diags)
+    config = compile.parse(inputs.Input("/u", text.encode()), diags)
+    if config is not None:
+        # The original ran on Container Linux, whose /usr is mounted read-only.
+        build.usr_checked(config, lambda: inputs.USR_RO, diags)
     shift = (
         0 if v["check"] == "Validate" else 1
     )  # the header line ccgen needs and the original's tables lacked

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from .. import cache, compile, model
+from .. import cache, compile, inputs, model
 from ..diag import Diagnostics
 from ..inputs import Input, Reader
 from ..system import NETWORK_PATHS, UNIT_PATHS
@@ -43,7 +43,11 @@ def make_context(
     reader = Reader(root_path)
     root = Root(root_path)
     parsed = compile.configs(
-        found, diags, compile.substitution_values(reader, meta, found), compile.cached_includes(reader)
+        found,
+        diags,
+        compile.substitution_values(reader, meta, found),
+        compile.cached_includes(reader),
+        lambda: inputs.usr_state(reader),
     )
     config = compile.merged(parsed) or model.CloudConfig(())
     foreign = not cache.belongs_here(reader, cache.metadata(reader))
