@@ -223,6 +223,13 @@ def read_named(path: str, diags: Diagnostics) -> Input | None:
     return Input(path, data)
 
 
+def boot_input_paths() -> list[str]:
+    """Where the generator looks for cloud-config, lowest precedence first."""
+    from . import cache
+
+    return [OEM_PATH, INSTALLER_USER_DATA, cache.USER_DATA]
+
+
 def boot_inputs(reader: Reader, diags: Diagnostics) -> tuple[list[Input], Metadata]:
     """What the generator compiles at boot, lowest precedence first: the OEM config, the
     installer's user-data and ccgen's cache, with the cache's metadata; a cache fetched on
@@ -230,10 +237,9 @@ def boot_inputs(reader: Reader, diags: Diagnostics) -> tuple[list[Input], Metada
     from . import cache
 
     meta = cache.metadata(reader)
-    paths = [OEM_PATH, INSTALLER_USER_DATA]
-    if cache.belongs_here(reader, meta):
-        paths.append(cache.USER_DATA)
-    else:
+    paths = boot_input_paths()
+    if not cache.belongs_here(reader, meta):
+        paths.remove(cache.USER_DATA)
         diags.info(
             Span(cache.METADATA, 1, 1),
             "cache-foreign",
