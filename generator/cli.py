@@ -318,7 +318,7 @@ USAGE = """usage: ccgen --print [--root DIR] [--oem FILE] [USERDATA ...]
        ccgen validate [--strict] [--format text|json] [--root IMAGE] [FILE...]
        ccgen schema [--format json|markdown]
        ccgen apply [--root DIR] [--only STEP] [--force] (--boot | USERDATA ...)
-       ccgen fetch PROVIDER [--endpoint URL | --source DIR] [--cache-dir DIR] [--deadline S] [--reload]
+       ccgen fetch PROVIDER [--root DIR] [--endpoint URL | --source DIR] [--deadline S] [--reload]
        ccgen status [--wait [--timeout S]] [--format text|json] [--root DIR]
        ccgen prime --root DIR [--cmdline TEXT] [--virtualization V] [--generator PATH]
        ccgen check-inputs --expect DIGEST
