@@ -330,3 +330,10 @@ def test_dev_help() -> None:
         assert proc.stdout.startswith("usage: ./dev"), proc.stdout
         assert "./dev bench --vm" in proc.stdout
         assert not any(line.startswith("#") for line in proc.stdout.splitlines())
+
+
+def test_print_names_a_script_part_by_its_file_name(tmp_path: Path) -> None:
+    kops = Path(__file__).parent / "cases/mime-kops.mime"
+    proc = ccgen("--print", "--root", str(tmp_path), str(kops))
+    assert proc.returncode == 0, proc.stderr
+    assert f'Description=cloud-config user-data script "nodeup.sh" (from {kops}, line 22)' in proc.stdout
