@@ -76,17 +76,27 @@ class _Builder:
         return [Field(i.value, i.span) for i in self.items(fields, name) if isinstance(i.value, str)]
 
     def ssh_keys(self, fields: Tree, name: str) -> tuple[str, ...]:
+        """The keys, one per line as authorized_keys has them.  The original wrote an entry
+        of several lines as it was, each line a key of its own: so does ccgen, with a
+        warning; comment lines (which sshd skips) and NULs are left out."""
         out = []
         for key in self.strings(fields, name):
             text = key.value.strip()
             if not text:
                 continue
-            if "\n" in text or "\r" in text or "\0" in text or text.startswith("#"):
-                self.diags.warning(
-                    key.span, "ssh-key", "an SSH key must be one line and not a comment", "skipped"
-                )
+            if "\0" in text:
+                self.diags.warning(key.span, "ssh-key", "an SSH key cannot contain a NUL character", "skipped")
                 continue
-            out.append(text)
+            lines = [ln.strip() for ln in text.replace("\r", "\n").split("\n")]
+            keys = [ln for ln in lines if ln and not ln.startswith("#")]
+            if len(lines) > 1 or not keys:
+                self.diags.warning(
+                    key.span,
+                    "ssh-key",
+                    "an SSH key entry should be one key on one line",
+                    f"its {len(keys)} key line(s) are used, comment lines left out",
+                )
+            out.extend(keys)
         return tuple(out)
 
     # Units

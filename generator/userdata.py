@@ -219,10 +219,7 @@ class _Compiler:
         if not first.startswith(b"#!"):
             self.diags.error(span, "script", f"{what} must begin with #!", "it is not run")
             return None
-        argv = first[2:].decode("utf-8", "replace").split()
-        if not argv or not argv[0].startswith("/"):
-            self.diags.error(span, "script", "a script's #! line must name an absolute interpreter path")
-            return None
+        argv = source.interpreter(first, span, self.diags)
         digest = sha256(data).hexdigest()
         earlier = self.scripts.get(digest)
         if earlier is not None:

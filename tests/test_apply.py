@@ -216,6 +216,15 @@ def test_bad_user_name_is_skipped(root: Path) -> None:
     assert "bob:" in (root / "etc/passwd").read_text()
 
 
+def test_a_key_entry_of_several_lines_installs_each_key(root: Path) -> None:
+    """The original wrote such an entry as it was, a key per line: ccgen too, with a warning."""
+    proc = apply(root, "ssh_authorized_keys:\n  - |\n    ssh-ed25519 AAAAone one@x\n    # old laptop\n    ssh-rsa AAAAtwo two@x\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: an SSH key entry should be one key on one line; its 2 key line(s) are used" in proc.stderr
+    text = (root / "home/core/.ssh/authorized_keys").read_text()
+    assert "ssh-ed25519 AAAAone one@x\nssh-rsa AAAAtwo two@x\n" in text and "old laptop" not in text
+
+
 def test_keys_debian_layout_keeps_hand_added_keys(root: Path) -> None:
     ssh = root / "home/core/.ssh"
     ssh.mkdir(mode=0o700)
@@ -338,6 +347,13 @@ def test_hosts_false_leaves_it_alone(root: Path) -> None:
     proc = apply(root, "hostname: web01\nmanage_etc_hosts: false\n")
     assert proc.returncode == 0 and proc.stderr.count("error") == 0, proc.stderr
     assert (root / "etc/hosts").read_text() == "10.9.9.9 mine\n"
+
+
+def test_metadata_hostname_nothing_valid_in_it(root: Path) -> None:
+    helpers.make_root(root, {"/var/lib/ccgen/metadata": "HOSTNAME=bad_name.example.com\n"})
+    assert apply(root, "{}\n").returncode == 0
+    assert (root / "etc/hostname").read_text() == "badname.example.com\n"
+    assert 'PRETTY_HOSTNAME="bad_name.example.com"' in (root / "etc/machine-info").read_text()
 
 
 def test_hostname_as_hostnamectl_sets_it(root: Path) -> None:

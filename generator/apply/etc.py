@@ -20,7 +20,10 @@ def host_names(ctx: Context) -> tuple[str, str]:
     if ctx.config.hostname is not None:
         return rules.host_names(ctx.config.hostname.value)
     name = platform_hostname(ctx.metadata.hostname)
-    return (rules.kernel_hostname(name) if name else ""), ""
+    if name:
+        return rules.kernel_hostname(name), ""
+    # Neither the name nor its first label is valid: as the original's hostnamectl did.
+    return rules.host_names(ctx.metadata.hostname) if ctx.metadata.hostname else ("", "")
 
 
 def platform_hostname(name: str) -> str:
@@ -50,8 +53,6 @@ def machine_info(old: str, pretty: str) -> str:
 def step_hostname(ctx: Context) -> None:
     static, pretty = host_names(ctx)
     if not static and not pretty:
-        if ctx.metadata.hostname:
-            ctx.say(f'hostname: the provider\'s "{ctx.metadata.hostname}" is not a valid hostname; ignored')
         return
     # One line per value: a pretty name may hold anything but a line end.
     pretty = " ".join(pretty.split("\n")).replace("\r", " ").replace("\0", "")
