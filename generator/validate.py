@@ -12,7 +12,7 @@ from __future__ import annotations
 import binascii
 
 from . import nodes, rules, schema, yaml11
-from .diag import Diagnostics, Span
+from .diag import REPEAT_MAX, Diagnostics, Span
 from .model import Field
 
 TYPE_CHECKING = False
@@ -93,6 +93,7 @@ class _Checker:
         self.filename = filename
         self.diags = diags
         self.make_span = make_span
+        self.guesses = 0
 
     def span(self, node: nodes.Node) -> Span:
         return self.make_span(self.filename, node.line, node.column)
@@ -132,7 +133,10 @@ class _Checker:
                 if not _encodable(name):
                     self.diags.error(self.span(knode), "encoding", "a key is not valid Unicode")
                     continue
-                near = nearest(name, [k.name for k in key.children])
+                # Guessed only for as many as are shown (diag.REPEAT_MAX): a document of a
+                # million unknown keys must not cost a million guesses.
+                self.guesses += 1
+                near = nearest(name, [k.name for k in key.children]) if self.guesses <= REPEAT_MAX else None
                 self.diags.warning(
                     self.span(knode),
                     "unknown-key",
