@@ -85,7 +85,9 @@ class _Builder:
             if not text:
                 continue
             if "\0" in text:
-                self.diags.warning(key.span, "ssh-key", "an SSH key cannot contain a NUL character", "skipped")
+                self.diags.warning(
+                    key.span, "ssh-key", "an SSH key cannot contain a NUL character", "skipped"
+                )
                 continue
             lines = [ln.strip() for ln in text.replace("\r", "\n").split("\n")]
             keys = [ln for ln in lines if ln and not ln.startswith("#")]
@@ -463,7 +465,9 @@ def usr_checked(config: model.CloudConfig, usr: Callable[[], str], diags: Diagno
         return config
     for f in under:
         if state == "ro":
-            diags.error(f.path.span, "read-only", USR_READ_ONLY, "/usr is mounted read-only there; not written")
+            diags.error(
+                f.path.span, "read-only", USR_READ_ONLY, "/usr is mounted read-only there; not written"
+            )
         else:
             diags.warning(
                 f.path.span,

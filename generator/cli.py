@@ -146,6 +146,12 @@ def cmd_validate(argv: list[str]) -> int:
     if not a.files and a.root is None:
         p.error("give a FILE, or --root IMAGE")
     files = a.files or [inputs.host_path(a.root, inputs.OEM_PATH)]
+    # /usr as the image has it (fstab, os-release); without an image, not known: a warning.
+    image = inputs.Reader(a.root) if a.root is not None else None
+
+    def usr() -> str:
+        return inputs.usr_state(image) if image is not None else inputs.USR_UNKNOWN
+
     diags = Diagnostics()
     unreadable = False
     for path in files:
@@ -155,11 +161,7 @@ def cmd_validate(argv: list[str]) -> int:
             continue
         config = pipeline.parse(inp, diags)
         if config is not None:
-            # /usr as the image has it (fstab, os-release); without an image, a warning.
-            image = inputs.Reader(a.root) if a.root is not None else None
-            config = build.usr_checked(
-                config, (lambda: inputs.usr_state(image)) if image else (lambda: inputs.USR_UNKNOWN), diags
-            )
+            config = build.usr_checked(config, usr, diags)
         if a.root is not None and config is not None:
             from . import imagecheck
 

@@ -180,7 +180,7 @@ MOUNTINFO = "/proc/self/mountinfo"
 
 
 def mount_state(host: str, path: str) -> str:
-    """"ro" or "rw": how the mount that holds `path` is mounted, by the mount table at
+    """ "ro" or "rw": how the mount that holds `path` is mounted, by the mount table at
     `host` (the last, longest mount point that holds it); "" without a table."""
     try:
         data = read_file(host, 4 * 1024 * 1024)

@@ -166,8 +166,8 @@ def image_usr_state(reader: Reader) -> str:
     release = reader.env_values("/etc/os-release", keys) or reader.env_values("/usr/lib/os-release", keys)
     if not release.get("ID"):
         return USR_UNKNOWN
-    words = {w for v in release.values() for w in v.split()}
-    return USR_RO if words & _USR_RO_SYSTEMS else USR_RW
+    names = {w for v in release.values() for w in v.split()}
+    return USR_RO if names & _USR_RO_SYSTEMS else USR_RW
 
 
 class Input:

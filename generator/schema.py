@@ -227,7 +227,12 @@ REBOOT_STRATEGIES = {"etcd-lock": START, "reboot": START, "off": MASK}
 HOSTS_RENDER = "render"  # /etc/hosts written whole from a template with the hostname
 HOSTS_LOCALHOST = "localhost"  # the hostname's 127.0.1.1 line added; other lines kept
 HOSTS_LEAVE = "leave"
-ETC_HOSTS = {"true": HOSTS_RENDER, "template": HOSTS_RENDER, "localhost": HOSTS_LOCALHOST, "false": HOSTS_LEAVE}
+ETC_HOSTS = {
+    "true": HOSTS_RENDER,
+    "template": HOSTS_RENDER,
+    "localhost": HOSTS_LOCALHOST,
+    "false": HOSTS_LEAVE,
+}
 ENCODINGS = ("b64", "base64", "gz", "gzip", "gz+b64", "gz+base64", "gzip+b64", "gzip+base64")
 
 _GITHUB = "trying to fetch from a remote endpoint introduces too many intermittent errors"

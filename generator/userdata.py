@@ -211,7 +211,9 @@ class _Compiler:
         values = self.values if self.values is not None and "$" in text else None
         return build.build(self.path, top, self.diags, values)
 
-    def script(self, data: bytes, span: Span, what: str, path: str = "", name: str = "") -> CloudConfig | None:
+    def script(
+        self, data: bytes, span: Span, what: str, path: str = "", name: str = ""
+    ) -> CloudConfig | None:
         """A script that runs from where ccgen apply writes it; its unit is named after `path`
         (the input, when the script is the whole input), else after its digest, and
         described by `name` (a MIME part's file name)."""

@@ -47,9 +47,12 @@ def parser() -> argparse.ArgumentParser:
         "the devices' mount points, /proc/cmdline), as apply --root does",
     )
     p.add_argument("--cache-dir", help=f"the cache (default {cache.DIR} under the root)")
-    p.add_argument("--run-dir", help=f"per-boot state, which provider answered (default {RUN_DIR} under the root)")
     p.add_argument(
-        "--metadata-file", help=f"the attributes file other units read (default {attributes.PATH} under the root)"
+        "--run-dir", help=f"per-boot state, which provider answered (default {RUN_DIR} under the root)"
+    )
+    p.add_argument(
+        "--metadata-file",
+        help=f"the attributes file other units read (default {attributes.PATH} under the root)",
     )
     p.add_argument("--deadline", type=_seconds, default=90.0, help="seconds for the whole fetch")
     p.add_argument("--device-timeout", type=_seconds, default=5.0, help="seconds to wait for a device")

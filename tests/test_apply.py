@@ -218,9 +218,15 @@ def test_bad_user_name_is_skipped(root: Path) -> None:
 
 def test_a_key_entry_of_several_lines_installs_each_key(root: Path) -> None:
     """The original wrote such an entry as it was, a key per line: ccgen too, with a warning."""
-    proc = apply(root, "ssh_authorized_keys:\n  - |\n    ssh-ed25519 AAAAone one@x\n    # old laptop\n    ssh-rsa AAAAtwo two@x\n")
+    proc = apply(
+        root,
+        "ssh_authorized_keys:\n  - |\n    ssh-ed25519 AAAAone one@x\n"
+        "    # old laptop\n    ssh-rsa AAAAtwo two@x\n",
+    )
     assert proc.returncode == 0, proc.stderr
-    assert "warning: an SSH key entry should be one key on one line; its 2 key line(s) are used" in proc.stderr
+    assert (
+        "warning: an SSH key entry should be one key on one line; its 2 key line(s) are used" in proc.stderr
+    )
     text = (root / "home/core/.ssh/authorized_keys").read_text()
     assert "ssh-ed25519 AAAAone one@x\nssh-rsa AAAAtwo two@x\n" in text and "old laptop" not in text
 
@@ -326,7 +332,9 @@ def test_hostname_and_hosts_localhost(root: Path) -> None:
 def test_hosts_localhost_keeps_the_file(root: Path) -> None:
     helpers.make_root(root, {"/etc/hosts": "127.0.0.1 localhost\n10.0.0.9 db # the database\n"})
     assert apply(root, "hostname: app1\nmanage_etc_hosts: localhost\n").returncode == 0
-    assert (root / "etc/hosts").read_text() == "127.0.0.1 localhost\n10.0.0.9 db # the database\n127.0.1.1 app1\n"
+    assert (
+        root / "etc/hosts"
+    ).read_text() == "127.0.0.1 localhost\n10.0.0.9 db # the database\n127.0.1.1 app1\n"
     # Run again: the line is there, nothing is added twice.
     assert apply(root, "hostname: app1\nmanage_etc_hosts: localhost\n", "--force").returncode == 0
     assert (root / "etc/hosts").read_text().count("127.0.1.1") == 1
@@ -361,14 +369,22 @@ def test_hostname_as_hostnamectl_sets_it(root: Path) -> None:
     helpers.make_root(root, {"/etc/machine-info": "CHASSIS=vm\nPRETTY_HOSTNAME=old\n"})
     proc = apply(root, "hostname: coreos_001\n")
     assert proc.returncode == 0, proc.stderr
-    assert 'warning: "coreos_001" is not a valid hostname; the static hostname will be "coreos001"' in proc.stderr
+    assert (
+        'warning: "coreos_001" is not a valid hostname; the static hostname will be "coreos001"'
+        in proc.stderr
+    )
     assert (root / "etc/hostname").read_text() == "coreos001\n"
     assert (root / "etc/machine-info").read_text() == 'CHASSIS=vm\nPRETTY_HOSTNAME="coreos_001"\n'
 
 
 @pytest.mark.parametrize(
     ("value", "static"),
-    [("$hostname", "hostname"), ("'${hostname}'", "hostname"), ("<HOSTNAME>", "hostname"), ("'{{ name }}'", "name")],
+    [
+        ("$hostname", "hostname"),
+        ("'${hostname}'", "hostname"),
+        ("<HOSTNAME>", "hostname"),
+        ("'{{ name }}'", "name"),
+    ],
 )
 def test_hostname_placeholder_warns_and_applies(root: Path, value: str, static: str) -> None:
     proc = apply(root, f"hostname: {value}\n")
@@ -398,9 +414,14 @@ def test_metadata_hostname_when_config_has_none(root: Path) -> None:
 
 
 def test_bad_hosts_value(root: Path) -> None:
-    proc = apply(root, "hostname: 'bad name!'\nmanage_etc_hosts: 'maybe'\nwrite_files: [{path: /etc/ok, content: x}]\n")
+    proc = apply(
+        root, "hostname: 'bad name!'\nmanage_etc_hosts: 'maybe'\nwrite_files: [{path: /etc/ok, content: x}]\n"
+    )
     assert proc.returncode == 1
-    assert "config.yml:3:19: error: invalid value maybe; valid values: true, template, localhost, false" in proc.stderr
+    assert (
+        "config.yml:3:19: error: invalid value maybe; valid values: true, template, localhost, false"
+        in proc.stderr
+    )
     assert (root / "etc/ok").exists() and (root / "etc/hostname").read_text() == "badname\n"
     assert not (root / "etc/hosts").exists()
 
@@ -524,7 +545,10 @@ def test_apply_usage() -> None:
     assert proc.returncode == 2
 
 
-RO_USR = "24 1 8:3 / / rw,relatime shared:1 - ext4 /dev/sda9 rw\n25 24 8:4 / /usr ro,relatime - ext4 /dev/sda3 ro\n"
+RO_USR = (
+    "24 1 8:3 / / rw,relatime shared:1 - ext4 /dev/sda9 rw\n"
+    "25 24 8:4 / /usr ro,relatime - ext4 /dev/sda3 ro\n"
+)
 RW_ROOT = "22 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
 
 
@@ -556,9 +580,11 @@ def test_paths_are_cleaned_before_the_usr_rule(root: Path) -> None:
         {"/etc/os-release": 'ID=debian\nVERSION_ID="12"\n'},  # a Debian image's tree
     ],
 )
-def test_usr_local_is_written_where_usr_is_writable(root: Path, image: dict[str, str]) -> None:
+def test_usr_local_is_written_where_usr_is_writable(root: Path, image: dict[str, bytes | str]) -> None:
     helpers.make_root(root, image)
-    proc = apply(root, "write_files: [{path: /usr/local/bin/hello, permissions: '0755', content: '#!/bin/sh\n'}]\n")
+    proc = apply(
+        root, "write_files: [{path: /usr/local/bin/hello, permissions: '0755', content: '#!/bin/sh\n'}]\n"
+    )
     assert proc.returncode == 0, proc.stderr
     assert "read-only" not in proc.stderr
     assert mode(root / "usr/local/bin/hello") == 0o755

@@ -32,7 +32,8 @@ def gzip_bomb() -> bytes:
 
 CASES: dict[str, tuple[bytes, str, tuple[int, int]]] = {
     "not-utf8": (b"#cloud-config\nhostname: caf\xe9\n", "encoding", (2, 14)),
-    "yaml-error": (b"#cloud-config\nkey: [unclosed\n", "yaml-syntax", (2, 15)),  # at the end of the last line, not a line past the end
+    # At the end of the last line, not a line past the end.
+    "yaml-error": (b"#cloud-config\nkey: [unclosed\n", "yaml-syntax", (2, 15)),
     "tab": (b"#cloud-config\ncoreos:\n\tunits: []\n", "yaml-syntax", (3, 1)),
     # libyaml gives up at 1000 levels; the fast path then hands over, so both paths agree.
     "deep": (b"#cloud-config\nx: " + b"[" * 10000 + b"]" * 10000 + b"\n", "yaml-depth", (2, 259)),

@@ -199,7 +199,10 @@ def test_every_command_answers_help(tmp_path: Path, args: list[str]) -> None:
 def test_the_generator_answers_help(tmp_path: Path) -> None:
     for flag in ("--help", "-h"):
         proc = subprocess.run(
-            [str(helpers.installed_script("ccgen-generator")), flag], capture_output=True, text=True, timeout=60
+            [str(helpers.installed_script("ccgen-generator")), flag],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert proc.returncode == 0 and proc.stdout.startswith("usage: ccgen-generator NORMAL-DIR"), proc
         assert "internal error" not in proc.stderr
@@ -243,7 +246,11 @@ def test_print_says_what_it_looked_for(tmp_path: Path) -> None:
     proc = ccgen("--print", "--root", str(tmp_path))
     assert proc.returncode == 0 and proc.stdout == ""
     assert "no cloud-config found" in proc.stderr
-    for path in ("usr/share/oem/cloud-config.yml", "var/lib/coreos-install/user_data", "var/lib/ccgen/user-data"):
+    for path in (
+        "usr/share/oem/cloud-config.yml",
+        "var/lib/coreos-install/user_data",
+        "var/lib/ccgen/user-data",
+    ):
         assert f"{tmp_path}/{path}" in proc.stderr
     proc = ccgen("--print", "--root", str(tmp_path / "nonexistent"))
     assert proc.returncode == 2 and "nonexistent: no such directory" in proc.stderr
@@ -253,7 +260,9 @@ def test_status_where_ccgen_never_ran(tmp_path: Path) -> None:
     proc = ccgen("status", "--root", str(tmp_path))
     assert proc.returncode == 4, proc
     assert proc.stdout.startswith("status: not-run\n")
-    assert json.loads(ccgen("status", "--root", str(tmp_path), "--format", "json").stdout)["status"] == "not-run"
+    assert (
+        json.loads(ccgen("status", "--root", str(tmp_path), "--format", "json").stdout)["status"] == "not-run"
+    )
 
 
 @pytest.mark.parametrize(
@@ -305,20 +314,29 @@ def test_unknown_key_far_from_any_gets_no_guess(tmp_path: Path) -> None:
 
 
 def test_validate_usr_follows_the_image(tmp_path: Path) -> None:
-    path = write(tmp_path, "u.yml", "#cloud-config\nwrite_files:\n  - path: /usr/local/bin/x\n    content: y\n")
+    path = write(
+        tmp_path, "u.yml", "#cloud-config\nwrite_files:\n  - path: /usr/local/bin/x\n    content: y\n"
+    )
     plain = ccgen("validate", path)
-    assert plain.returncode == 0 and "warning: file cannot be written to a read-only filesystem" in plain.stdout
-    debian = helpers.make_root(tmp_path / "debian", {"/etc/os-release": "ID=debian\n", "/etc/fstab": "# empty\n"})
+    assert (
+        plain.returncode == 0 and "warning: file cannot be written to a read-only filesystem" in plain.stdout
+    )
+    debian = helpers.make_root(
+        tmp_path / "debian", {"/etc/os-release": "ID=debian\n", "/etc/fstab": "# empty\n"}
+    )
     proc = ccgen("validate", "--root", str(debian), path)
     assert proc.returncode == 0 and "read-only" not in proc.stdout, proc.stdout
     flatcar = helpers.make_root(tmp_path / "flatcar", {"/usr/lib/os-release": "ID=flatcar\nID_LIKE=coreos\n"})
     proc = ccgen("validate", "--root", str(flatcar), path)
     assert proc.returncode == 1 and "error: file cannot be written to a read-only filesystem" in proc.stdout
     fstab = helpers.make_root(
-        tmp_path / "fstab", {"/etc/os-release": "ID=debian\n", "/etc/fstab": "/dev/sda3 /usr ext4 ro,noatime 0 0\n"}
+        tmp_path / "fstab",
+        {"/etc/os-release": "ID=debian\n", "/etc/fstab": "/dev/sda3 /usr ext4 ro,noatime 0 0\n"},
     )
     assert ccgen("validate", "--root", str(fstab), path).returncode == 1
-    usrlocal = write(tmp_path, "v.yml", "#cloud-config\nwrite_files:\n  - path: /usrlocal/x\n    content: y\n")
+    usrlocal = write(
+        tmp_path, "v.yml", "#cloud-config\nwrite_files:\n  - path: /usrlocal/x\n    content: y\n"
+    )
     assert ccgen("validate", "--root", str(flatcar), usrlocal).stdout == ""
 
 

@@ -326,7 +326,10 @@ def test_the_plan_records_whether_usr_is_read_only_not_the_mount_table(tmp_path:
     out = tmp_path / "out"
     assert run(root, out)[0] == "full"
     keep(out, root)
-    helpers.make_root(root, {"/proc/self/mountinfo": MOUNTS_RW.replace("22 1", "97 3") + "40 22 0:5 / /mnt rw - tmpfs t rw\n"})
+    helpers.make_root(
+        root,
+        {"/proc/self/mountinfo": MOUNTS_RW.replace("22 1", "97 3") + "40 22 0:5 / /mnt rw - tmpfs t rw\n"},
+    )
     assert run(root, out)[0] == "replayed"
     helpers.make_root(root, {"/proc/self/mountinfo": MOUNTS_RO})
     mode, tree = run(root, out)
@@ -339,7 +342,10 @@ def test_the_plan_records_whether_usr_is_read_only_not_the_mount_table(tmp_path:
     [
         (MOUNTS_RW, "rw"),
         (MOUNTS_RO, "ro"),
-        (MOUNTS_RO + "31 22 254:4 / /usr rw,relatime - ext4 /dev/vda4 rw\n", "rw"),  # mounted over: the last wins
+        (
+            MOUNTS_RO + "31 22 254:4 / /usr rw,relatime - ext4 /dev/vda4 rw\n",
+            "rw",
+        ),  # mounted over: the last wins
         ("30 22 254:3 / /usrlocal ro - ext4 /dev/x ro\n" + MOUNTS_RW, "rw"),  # not a parent of /usr
         ("", ""),
         ("garbage\n\0\0\0\r\n\n   \n", ""),

@@ -97,7 +97,7 @@ def test_static_hostname_is_always_valid_or_empty(text: str) -> None:
     static = rules.static_hostname(text)
     assert static == "" or (len(static) <= 64 and STATIC.match(static) and rules.is_hostname(static)), static
     assert rules.static_hostname(static) == static  # cleaning a clean name changes nothing
-    pretty_static, pretty = rules.host_names(text)
+    _, pretty = rules.host_names(text)
     assert pretty == "" or pretty == text
 
 

@@ -103,7 +103,10 @@ def test_a_failing_service_keeps_the_cache_and_its_metadata_file(platform: Platf
     with FakeMeta(Behaviour(fail_always=True)) as server:
         r = run(platform, server, tmp_path, "--deadline", "2")
     assert r.status == 1 and "the cache is kept" in r.stderr, r.stderr
-    assert sorted((p.name, p.read_bytes()) for p in (tmp_path / "root/var/lib/ccgen" / "current").iterdir()) == before
+    assert (
+        sorted((p.name, p.read_bytes()) for p in (tmp_path / "root/var/lib/ccgen" / "current").iterdir())
+        == before
+    )
     # Other units still get this instance's metadata, now from the cache.
     assert r.attributes() == {k: v for k, v in (ln.split("=", 1) for ln in first.splitlines()[1:])}
     assert "from the cache" in r.attributes_file.read_text()
