@@ -136,6 +136,14 @@ def process_environ() -> "dict[str, str]":
     }
 
 
+USAGE = """usage: ccgen-generator NORMAL-DIR [EARLY-DIR LATE-DIR]
+
+The systemd generator: systemd runs it at boot and at every daemon-reload, and it writes
+ccgen's units into NORMAL-DIR (docs/generator.md). To see what it would write, run
+`ccgen --print`.
+"""
+
+
 def main(argv: "list[str] | None" = None) -> int:
     # A short batch run whose objects form no cycles: the cyclic collector only
     # re-walks the growing tree (it made 5000 units cost 7x 1000, not 5x).
@@ -148,8 +156,15 @@ def main(argv: "list[str] | None" = None) -> int:
         environ = process_environ()
         if environ.get("SYSTEMD_IN_INITRD") == "1":
             return 0
+        for arg in args:
+            if arg in ("-h", "--help"):
+                sys.stdout.write(USAGE)
+                return 0
+            if arg.startswith("-"):
+                log.write(ERROR, f"unrecognized option {arg}; {USAGE.splitlines()[0]}")
+                return 2
         if len(args) not in (1, 3):
-            log.write(ERROR, "usage: ccgen-generator NORMAL-DIR [EARLY-DIR LATE-DIR]")
+            log.write(ERROR, USAGE.splitlines()[0])
             return 2
         outcome = generate(args[0], environ.get("CCGEN_ROOT") or "/", environ=environ)
         for severity, line in outcome.lines:

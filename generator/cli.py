@@ -48,13 +48,15 @@ class _PrintArgs:
         self.oem: str | None = None
         self.userdata: list[str] = []
         self.seen_print = False
+        self.bad = ""  # why the arguments were refused
 
 
 PRINT_USAGE = "usage: ccgen --print [--root DIR] [--oem FILE] [USERDATA ...]\n"
 
 
-def _print_args(argv: list[str]) -> _PrintArgs | None:
-    """--print's few options by hand: argparse (and the re it imports) cost 7 ms per run."""
+def _print_args(argv: list[str]) -> _PrintArgs:
+    """--print's few options by hand: argparse (and the re it imports) cost 7 ms per run.
+    What is wrong with the arguments, if anything, is in `bad`."""
     a = _PrintArgs()
     it = iter(argv)
     for arg in it:
@@ -65,7 +67,8 @@ def _print_args(argv: list[str]) -> _PrintArgs | None:
             if not eq:
                 value = next(it, "")
             if not value:
-                return None
+                a.bad = f"{name} needs a value"
+                return a
             if name == "--root":
                 a.root = value
             else:
@@ -76,10 +79,13 @@ def _print_args(argv: list[str]) -> _PrintArgs | None:
         elif arg == "--":
             a.userdata += list(it)
         elif arg.startswith("-") and arg != "-":
-            return None
+            a.bad = f"unrecognized option {arg.partition('=')[0]}"
+            return a
         else:
             a.userdata.append(arg)
-    return a if a.seen_print else None
+    if not a.seen_print:
+        a.bad = "give a command, or --print"
+    return a
 
 
 def _show(found: list[Diagnostic]) -> None:
@@ -91,15 +97,21 @@ def cmd_print(argv: list[str]) -> int:
     from . import compile as pipeline
 
     a = _print_args(argv)
-    if a is None:
-        sys.stderr.write(PRINT_USAGE)
+    if a.bad:
+        sys.stderr.write(f"{PRINT_USAGE}ccgen: error: {a.bad}\n")
         return EXIT_USAGE
     gc.disable()  # see boot.main: a batch run without cycles
     diags = Diagnostics()
     reader = inputs.Reader(a.root, dict(os.environ), argv0=sys.argv[0])
     kernel = inputs.kernel_options(reader)
     if a.oem is None and not a.userdata:
+        if not os.path.isdir(a.root):
+            sys.stderr.write(f"ccgen: error: --root {a.root}: no such directory\n")
+            return EXIT_USAGE
         found, meta = inputs.boot_inputs(reader, diags)
+        if not found:
+            looked = ", ".join(inputs.host_path(a.root, p) for p in inputs.boot_input_paths())
+            sys.stderr.write(f"ccgen: no cloud-config found (looked for {looked}); nothing to compile\n")
     else:
         meta = cache.metadata(reader)
         named = _read_all(([a.oem] if a.oem else []) + a.userdata, diags)
@@ -139,6 +151,8 @@ def _print_platform_network(reader: inputs.Reader) -> None:
 
 
 def cmd_validate(argv: list[str]) -> int:
+    from ccgen.lang import build
+
     from . import compile as pipeline
 
     p = _parser("ccgen validate", "Check cloud-config files.")
@@ -154,6 +168,12 @@ def cmd_validate(argv: list[str]) -> int:
     if not a.files and a.root is None:
         p.error("give a FILE, or --root IMAGE")
     files = a.files or [inputs.host_path(a.root, inputs.OEM_PATH)]
+    # /usr as the image has it (fstab, os-release); without an image, not known: a warning.
+    image = inputs.Reader(a.root) if a.root is not None else None
+
+    def usr() -> str:
+        return inputs.usr_state(image) if image is not None else inputs.USR_UNKNOWN
+
     diags = Diagnostics()
     unreadable = False
     for path in files:
@@ -162,6 +182,8 @@ def cmd_validate(argv: list[str]) -> int:
             unreadable = True
             continue
         config = pipeline.parse(inp, diags)
+        if config is not None:
+            config = build.usr_checked(config, usr, diags)
         if a.root is not None and config is not None:
             from . import imagecheck
 
@@ -323,9 +345,10 @@ USAGE = """usage: ccgen --print [--root DIR] [--oem FILE] [USERDATA ...]
        ccgen validate [--strict] [--format text|json] [--root IMAGE] [FILE...]
        ccgen schema [--format json|markdown]
        ccgen apply [--root DIR] [--only STEP] [--force] (--boot | USERDATA ...)
-       ccgen fetch PROVIDER [--endpoint URL | --source DIR] [--cache-dir DIR] [--deadline S] [--reload]
+       ccgen fetch PROVIDER [--root DIR] [--endpoint URL | --source DIR] [--deadline S] [--reload]
        ccgen status [--wait [--timeout S]] [--format text|json] [--root DIR]
        ccgen prime --root DIR [--cmdline TEXT] [--virtualization V] [--generator PATH]
+       ccgen check-inputs --expect DIGEST
        ccgen rerun
        ccgen generator NORMAL-DIR [EARLY-DIR LATE-DIR]
        ccgen --version
@@ -361,6 +384,11 @@ def main(argv: list[str] | None = None) -> int:
         if command == "rerun":
             from ccgen.providers import reload
 
+            _parser(
+                "ccgen rerun",
+                "Daemon-reload, then start what the generator produced, all --no-block "
+                "(what a fetch runs after new user-data, in a transient unit).",
+            ).parse_args(rest)
             return reload.reload_and_start()
         if command == "generator":
             from . import boot

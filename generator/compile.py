@@ -40,9 +40,17 @@ def parse(
 
 
 def configs(
-    inputs_: list[Input], diags: Diagnostics, values: dict[str, str] | None, includes: Includes | None = None
+    inputs_: list[Input],
+    diags: Diagnostics,
+    values: dict[str, str] | None,
+    includes: Includes | None = None,
+    usr: Callable[[], str] | None = None,
 ) -> list[model.CloudConfig]:
-    return [c for c in (parse(i, diags, values, includes) for i in inputs_) if c is not None]
+    """Each input's model; `usr` says whether /usr is read-only where it applies
+    (inputs.usr_state; None: not known, as for plain `validate`)."""
+    usr_ = usr or (lambda: inputs.USR_UNKNOWN)
+    found = (parse(i, diags, values, includes) for i in inputs_)
+    return [build.usr_checked(c, usr_, diags) for c in found if c is not None]
 
 
 def cached_includes(reader: Reader) -> Includes:
@@ -161,7 +169,7 @@ def compile_root(
 
     installed = InstalledUnits(reader)
     values = substitution_values(reader, meta, found)
-    parsed = configs(found, diags, values, cached_includes(reader))
+    parsed = configs(found, diags, values, cached_includes(reader), lambda: inputs.usr_state(reader))
     config = merged(parsed)
     oem = next((c for c in parsed if c.paths == (inputs.OEM_PATH,)), None)
     oem_settings = oem.section("oem") if oem is not None else None

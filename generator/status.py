@@ -7,9 +7,10 @@ on a live system, systemd's job queue says whether anything is still running.
 With --root it reads an image's tree and never asks systemd.
 
 The word: disabled, running, done, degraded (warnings, or a failed step or
-fetch), error (the config has errors, or the generator did not run).
+fetch), error (the config has errors, or the generator did not run while other
+units did), not-run (no record of ccgen at all: it never ran on this system).
 Exit status: 0 done, running or disabled; 1 error; 2 degraded (and bad usage);
-3 still running when --wait timed out.
+3 still running when --wait timed out; 4 not-run.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ccgen.base import cache, names, record
 from ccgen.base.diag import Severity
 from ccgen.read.inputs import Reader, host_path
 
-EXIT = {"done": 0, "running": 0, "disabled": 0, "error": 1, "degraded": 2}
+EXIT = {"done": 0, "running": 0, "disabled": 0, "error": 1, "degraded": 2, "not-run": 4}
 EXIT_TIMEOUT = 3
 WAIT_DEFAULT = 300.0
 
@@ -139,6 +140,8 @@ def word(state: dict[str, Any], diagnostics: list[Any]) -> str:
         return "disabled"
     if state["running"]:
         return "running"
+    if not gen["ran"] and state["fetch"] is None and state["apply"] is None:
+        return "not-run"  # not an error: nothing of ccgen has run here (yet)
     if not gen["ran"] or any(d.severity == Severity.ERROR for d in diagnostics):
         return "error"
     fetch, applied = state["fetch"], state["apply"]

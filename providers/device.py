@@ -52,27 +52,35 @@ def find_device(labels: tuple[str, ...], timeout: float, by_label: str = BY_LABE
     return None
 
 
-def _mounted(name: str, then: str, *args: str) -> list[str]:
+def _run_dir(root: str) -> str:
+    """Where the mount points are made: /run under the root `ccgen fetch --root` names."""
+    return os.path.join(root, "run")
+
+
+def _mounted(name: str, then: str, *args: str, root: str = "/") -> list[str]:
     """`sh -c` with the device ($1) mounted read-only at $mnt in a private mount namespace,
-    running `then`: when that process ends, however it ends, nothing stays mounted."""
+    running `then`: when that process ends, however it ends, nothing stays mounted.  The
+    mount point is made in /run under `root`."""
     script = (
-        f"set -e; mnt=$(mktemp -d /run/ccgen-{name}.XXXXXX); "
+        f'set -e; mnt=$(mktemp -d "$0/ccgen-{name}.XXXXXX"); '
         'trap \'umount "$mnt" 2>/dev/null; rmdir "$mnt"\' EXIT; '
         'mount -o ro,nosuid,nodev,noexec "$1" "$mnt"; ' + then
     )
-    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", *args]
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, _run_dir(root), *args]
 
 
-def mount_command(device: str, argv: list[str]) -> list[str]:
+def mount_command(device: str, argv: list[str], root: str = "/") -> list[str]:
     """Run `argv --source MNT` with the device mounted (_mounted)."""
-    return _mounted("source", 'shift; "$@" --source "$mnt"', device, *argv)
+    return _mounted("source", 'shift; "$@" --source "$mnt"', device, *argv, root=root)
 
 
-def read_from_device(device: str, name: str, timeout: float = 30.0, limit: int = MAX_FILE) -> bytes | None:
+def read_from_device(
+    device: str, name: str, timeout: float = 30.0, limit: int = MAX_FILE, root: str = "/"
+) -> bytes | None:
     """One file from a device that is mounted read-only, for this read only, in a private mount
     namespace (a network provider's provisioning media); None when the file is not there."""
     argv = _mounted(
-        "media", '[ -f "$mnt/$2" ] || exit 3; head -c "$3" "$mnt/$2"', device, name, str(limit + 1)
+        "media", '[ -f "$mnt/$2" ] || exit 3; head -c "$3" "$mnt/$2"', device, name, str(limit + 1), root=root
     )
     try:
         proc = subprocess.run(argv, capture_output=True, timeout=timeout)

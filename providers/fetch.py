@@ -40,13 +40,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("provider", choices=sorted(registry.providers()))
     p.add_argument("--endpoint", default=None, help="the metadata service's URL (tests use their own server)")
     p.add_argument("--source", help="read an already-mounted device tree instead of finding the device")
-    p.add_argument("--cache-dir", default=cache.DIR)
-    p.add_argument("--run-dir", default=RUN_DIR, help="per-boot state (which provider answered)")
+    p.add_argument(
+        "--root",
+        metavar="DIR",
+        help="read and write every path under DIR (the cache, /run/ccgen, /run/metadata/ccgen, "
+        "the devices' mount points, /proc/cmdline), as apply --root does",
+    )
+    p.add_argument("--cache-dir", help=f"the cache (default {cache.DIR} under the root)")
+    p.add_argument(
+        "--run-dir", help=f"per-boot state, which provider answered (default {RUN_DIR} under the root)"
+    )
     p.add_argument(
         "--metadata-file",
-        # The test suite sets CCGEN_METADATA_FILE, so that no test can write the real one.
-        default=os.environ.get("CCGEN_METADATA_FILE") or attributes.PATH,
-        help="the attributes file other units read (default /run/metadata/ccgen)",
+        help=f"the attributes file other units read (default {attributes.PATH} under the root)",
     )
     p.add_argument("--deadline", type=_seconds, default=90.0, help="seconds for the whole fetch")
     p.add_argument("--device-timeout", type=_seconds, default=5.0, help="seconds to wait for a device")
@@ -54,6 +60,21 @@ def parser() -> argparse.ArgumentParser:
         "--reload", action="store_true", help="daemon-reload and start new units when data changed"
     )
     return p
+
+
+def _paths(a: argparse.Namespace) -> None:
+    """Every path under the root: --root, else CCGEN_ROOT (the tests' and the boot tests'
+    whole-tree override), else /; a path given on its own wins."""
+    from ccgen.read.inputs import host_path
+
+    root = a.root or os.environ.get("CCGEN_ROOT") or "/"
+    a.root = root
+    a.cache_dir = a.cache_dir or host_path(root, cache.DIR)
+    a.run_dir = a.run_dir or host_path(root, RUN_DIR)
+    # The test suite sets CCGEN_METADATA_FILE, so that no test without --root can write the
+    # real one.
+    env_file = os.environ.get("CCGEN_METADATA_FILE") if root == "/" else None
+    a.metadata_file = a.metadata_file or env_file or host_path(root, attributes.PATH)
 
 
 def _answered_already(run_dir: str, provider: str) -> str | None:
@@ -87,10 +108,10 @@ def _from_device(p: Provider, a: argparse.Namespace) -> tuple[int, str, str]:
         message = f"no device labelled {' or '.join(p.labels)}"
         _say(f"{message}; the cache is kept")
         return 0, "unavailable", message
-    argv = [_ccgen(), "fetch", p.name, "--cache-dir", a.cache_dir, "--run-dir", a.run_dir]
+    argv = [_ccgen(), "fetch", p.name, "--root", a.root, "--cache-dir", a.cache_dir, "--run-dir", a.run_dir]
     argv += ["--metadata-file", a.metadata_file]
     argv += ["--deadline", str(a.deadline)] + (["--reload"] if a.reload else [])
-    status = os.spawnvp(os.P_WAIT, "unshare", device.mount_command(found, argv))
+    status = os.spawnvp(os.P_WAIT, "unshare", device.mount_command(found, argv, a.root))
     return status, "device", f"ran with {found} mounted (exit {status})"
 
 
@@ -105,8 +126,7 @@ def _fetch(p: Provider, a: argparse.Namespace, kernel: dict[str, str]) -> Result
         return 2, "failed", message
     if p.labels and a.source is None:
         return _from_device(p, a)
-    root = os.environ.get("CCGEN_ROOT") or "/"
-    req = Request(endpoint=a.endpoint, source=a.source, deadline=a.deadline, kernel=kernel, root=root)
+    req = Request(endpoint=a.endpoint, source=a.source, deadline=a.deadline, kernel=kernel, root=a.root)
     try:
         return p.fetch(req)
     except Unavailable as e:
@@ -161,7 +181,7 @@ def _attributes_from_cache(a: argparse.Namespace) -> None:
     snap = store.load(a.cache_dir)
     if snap is None or not snap.metadata.provider:
         return
-    if not cache.belongs_here(Reader(os.environ.get("CCGEN_ROOT") or "/"), snap.metadata):
+    if not cache.belongs_here(Reader(a.root), snap.metadata):
         return
     _attributes(a, snap.metadata, f"{snap.metadata.provider}, from the cache")
 
@@ -169,9 +189,10 @@ def _attributes_from_cache(a: argparse.Namespace) -> None:
 def main(argv: list[str]) -> int:
     started = time.monotonic()
     a = parser().parse_args(argv)
+    _paths(a)
     from ccgen.read.inputs import Reader, kernel_options
 
-    kernel = kernel_options(Reader(os.environ.get("CCGEN_ROOT") or "/"))
+    kernel = kernel_options(Reader(a.root))
     p = registry.providers()[a.provider].for_kernel(kernel)
     extra: dict[str, object] = {}
     status, result, detail = _run(p, a, kernel, started, extra)
@@ -220,7 +241,7 @@ def _run(
     meta = got.metadata.replace(
         provider=p.name,
         state=state,
-        machine_key=cache.machine_key(Reader(os.environ.get("CCGEN_ROOT") or "/")),
+        machine_key=cache.machine_key(Reader(a.root)),
     )
     snap = store.Snapshot(got.user_data, meta, got.keys, _includes(p, a, got, started), got.network)
     network = _network(got.network, extra)

@@ -14,8 +14,9 @@ class Run:
         self.proc = proc
         self.status = proc.returncode
         self.stderr = proc.stderr
-        self.cache = tmp / "cache"
-        self.attributes_file = tmp / "run-metadata" / "ccgen"
+        self.cache = tmp / "root/var/lib/ccgen"
+        self.run_dir = tmp / "root/run/ccgen"
+        self.attributes_file = tmp / "root/run/metadata/ccgen"
 
     def meta(self) -> dict[str, str]:
         text = (self.cache / "metadata").read_text()
@@ -41,27 +42,17 @@ def fetch(
     files: dict[str, bytes | str] | None = None,
     env: dict[str, str] | None = None,
 ) -> Run:
-    """`ccgen fetch PROVIDER ARGS` with its root (the kernel command line and any `files`),
-    cache, run dir and metadata file in `tmp`; the same `tmp` again sees the same cache."""
+    """`ccgen fetch PROVIDER --root ROOT ARGS`: its root (the kernel command line and any
+    `files`, the cache, /run/ccgen, /run/metadata/ccgen) in `tmp`; the same `tmp` again sees
+    the same cache."""
     root = helpers.make_root(tmp / "root", {"/proc/cmdline": cmdline + "\n", **(files or {})})
     proc = subprocess.run(
-        [
-            str(helpers.installed_script("ccgen")),
-            "fetch",
-            provider,
-            "--cache-dir",
-            str(tmp / "cache"),
-            "--run-dir",
-            str(tmp / "run"),
-            "--metadata-file",
-            str(tmp / "run-metadata" / "ccgen"),
-            *args,
-        ],
+        [str(helpers.installed_script("ccgen")), "fetch", provider, "--root", str(root), *args],
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "CCGEN_ROOT": str(root), **(env or {})},
+        env={**os.environ, **(env or {})},
     )
     # A new boot for the next run in the same tmp: the first-answer marker is per boot.
-    (tmp / "run" / "fetched").unlink(missing_ok=True)
+    (root / "run/ccgen/fetched").unlink(missing_ok=True)
     return Run(proc, tmp)

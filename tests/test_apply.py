@@ -216,6 +216,21 @@ def test_bad_user_name_is_skipped(root: Path) -> None:
     assert "bob:" in (root / "etc/passwd").read_text()
 
 
+def test_a_key_entry_of_several_lines_installs_each_key(root: Path) -> None:
+    """The original wrote such an entry as it was, a key per line: ccgen too, with a warning."""
+    proc = apply(
+        root,
+        "ssh_authorized_keys:\n  - |\n    ssh-ed25519 AAAAone one@x\n"
+        "    # old laptop\n    ssh-rsa AAAAtwo two@x\n",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "warning: an SSH key entry should be one key on one line; its 2 key line(s) are used" in proc.stderr
+    )
+    text = (root / "home/core/.ssh/authorized_keys").read_text()
+    assert "ssh-ed25519 AAAAone one@x\nssh-rsa AAAAtwo two@x\n" in text and "old laptop" not in text
+
+
 def test_keys_debian_layout_keeps_hand_added_keys(root: Path) -> None:
     ssh = root / "home/core/.ssh"
     ssh.mkdir(mode=0o700)
@@ -304,12 +319,93 @@ def test_keys_for_a_missing_user(root: Path) -> None:
 # identity files
 
 
-def test_hostname_and_hosts(root: Path) -> None:
+def test_hostname_and_hosts_localhost(root: Path) -> None:
     proc = apply(root, "hostname: web-1.example.com\nmanage_etc_hosts: localhost\n")
     assert proc.returncode == 0, proc.stderr
     assert (root / "etc/hostname").read_text() == "web-1.example.com\n"
+    assert not (root / "etc/machine-info").exists()  # a valid name has no pretty name
+    hosts = (root / "etc/hosts").read_text().splitlines()
+    # cloud-init's `localhost`: the hostname's 127.0.1.1 line; localhost stays resolvable.
+    assert "127.0.1.1 web-1.example.com web-1" in hosts and "127.0.0.1 localhost" in hosts
+
+
+def test_hosts_localhost_keeps_the_file(root: Path) -> None:
+    helpers.make_root(root, {"/etc/hosts": "127.0.0.1 localhost\n10.0.0.9 db # the database\n"})
+    assert apply(root, "hostname: app1\nmanage_etc_hosts: localhost\n").returncode == 0
+    assert (
+        root / "etc/hosts"
+    ).read_text() == "127.0.0.1 localhost\n10.0.0.9 db # the database\n127.0.1.1 app1\n"
+    # Run again: the line is there, nothing is added twice.
+    assert apply(root, "hostname: app1\nmanage_etc_hosts: localhost\n", "--force").returncode == 0
+    assert (root / "etc/hosts").read_text().count("127.0.1.1") == 1
+
+
+@pytest.mark.parametrize("value", ["true", "template", "yes", "on", "True", "'1'"])
+def test_hosts_true_renders_the_template(root: Path, value: str) -> None:
+    helpers.make_root(root, {"/etc/hosts": "10.9.9.9 stale-entry\n"})
+    proc = apply(root, f"hostname: web01.example.com\nmanage_etc_hosts: {value}\n")
+    assert proc.returncode == 0, proc.stderr
     hosts = (root / "etc/hosts").read_text()
-    assert hosts.startswith("127.0.0.1 web-1.example.com web-1 localhost\n") and "::1" in hosts
+    assert "127.0.1.1 web01.example.com web01\n127.0.0.1 localhost\n" in hosts
+    assert "::1 localhost ip6-localhost ip6-loopback" in hosts and "stale-entry" not in hosts
+
+
+@pytest.mark.parametrize("value", ["false", "no", "Off"])
+def test_hosts_false_leaves_it_alone(root: Path, value: str) -> None:
+    helpers.make_root(root, {"/etc/hosts": "10.9.9.9 mine\n"})
+    proc = apply(root, f"hostname: web01\nmanage_etc_hosts: {value}\n")
+    assert proc.returncode == 0 and proc.stderr.count("error") == 0, proc.stderr
+    assert (root / "etc/hosts").read_text() == "10.9.9.9 mine\n"
+
+
+def test_metadata_hostname_nothing_valid_in_it(root: Path) -> None:
+    helpers.make_root(root, {"/var/lib/ccgen/metadata": "HOSTNAME=bad_name.example.com\n"})
+    assert apply(root, "{}\n").returncode == 0
+    assert (root / "etc/hostname").read_text() == "badname.example.com\n"
+    assert 'PRETTY_HOSTNAME="bad_name.example.com"' in (root / "etc/machine-info").read_text()
+
+
+def test_hostname_as_hostnamectl_sets_it(root: Path) -> None:
+    """`coreos_001`: the pretty hostname as given, the static one cleaned, and a warning."""
+    helpers.make_root(root, {"/etc/machine-info": "CHASSIS=vm\nPRETTY_HOSTNAME=old\n"})
+    proc = apply(root, "hostname: coreos_001\n")
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        'warning: "coreos_001" is not a valid hostname; the static hostname will be "coreos001"'
+        in proc.stderr
+    )
+    assert (root / "etc/hostname").read_text() == "coreos001\n"
+    assert (root / "etc/machine-info").read_text() == 'CHASSIS=vm\nPRETTY_HOSTNAME="coreos_001"\n'
+
+
+@pytest.mark.parametrize(
+    ("value", "static"),
+    [
+        ("$hostname", "hostname"),
+        ("'${hostname}'", "hostname"),
+        ("<HOSTNAME>", "hostname"),
+        ("'{{ name }}'", "name"),
+    ],
+)
+def test_hostname_placeholder_warns_and_applies(root: Path, value: str, static: str) -> None:
+    proc = apply(root, f"hostname: {value}\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "looks like an unrendered template" in proc.stderr and "{{NAME}}" in proc.stderr
+    assert (root / "etc/hostname").read_text() == f"{static}\n"
+    assert "PRETTY_HOSTNAME=" in (root / "etc/machine-info").read_text()
+
+
+def test_hostname_checked_after_substitution(root: Path) -> None:
+    """`sub-$private_ipv4` is known only on the machine: apply checks the substituted name."""
+    helpers.make_root(root, {"/var/lib/ccgen/metadata": "LOCAL_IPV4=10.0.0.5\n"})
+    proc = apply(root, "hostname: sub-$private_ipv4\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "error" not in proc.stderr and 'the static hostname will be "sub-10.0.0.5"' not in proc.stderr
+    assert (root / "etc/hostname").read_text() == "sub-10.0.0.5\n"
+    assert not (root / "etc/machine-info").exists()
+    proc = apply(root, "hostname: sub_$private_ipv4\n", "--force")
+    assert 'the static hostname will be "sub10.0.0.5"' in proc.stderr
+    assert (root / "etc/hostname").read_text() == "sub10.0.0.5\n"
 
 
 def test_metadata_hostname_when_config_has_none(root: Path) -> None:
@@ -318,14 +414,16 @@ def test_metadata_hostname_when_config_has_none(root: Path) -> None:
     assert (root / "etc/hostname").read_text() == "ip-10-0-0-1.ec2.internal\n"
 
 
-def test_bad_hostname_and_hosts_value(root: Path) -> None:
+def test_bad_hosts_value(root: Path) -> None:
     proc = apply(
-        root, "hostname: 'bad name!'\nmanage_etc_hosts: 'true'\nwrite_files: [{path: /etc/ok, content: x}]\n"
+        root, "hostname: 'bad name!'\nmanage_etc_hosts: 'maybe'\nwrite_files: [{path: /etc/ok, content: x}]\n"
     )
     assert proc.returncode == 1
-    assert "config.yml:2:11: error: invalid value bad name!" in proc.stderr
-    assert "config.yml:3:19: error: invalid value true" in proc.stderr
-    assert (root / "etc/ok").exists() and not (root / "etc/hostname").exists()
+    assert (
+        "config.yml:3:19: error: invalid value maybe; valid values: true, template, localhost, false,"
+        " yes, on, 1, no, off, 0" in proc.stderr
+    )
+    assert (root / "etc/ok").exists() and (root / "etc/hostname").read_text() == "badname\n"
     assert not (root / "etc/hosts").exists()
 
 
@@ -448,17 +546,53 @@ def test_apply_usage() -> None:
     assert proc.returncode == 2
 
 
+RO_USR = (
+    "24 1 8:3 / / rw,relatime shared:1 - ext4 /dev/sda9 rw\n"
+    "25 24 8:4 / /usr ro,relatime - ext4 /dev/sda3 ro\n"
+)
+RW_ROOT = "22 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
+
+
 def test_paths_are_cleaned_before_the_usr_rule(root: Path) -> None:
+    """On a machine whose mount table says /usr is read-only."""
+    helpers.make_root(root, {"/proc/self/mountinfo": RO_USR})
     config = """write_files:
   - {path: /tmp/../usr/x, content: a}
-  - {path: /usr/./x, content: b}
-  - {path: //usr/x, content: c}
+  - {path: /usr/./y, content: b}
+  - {path: //usr/z, content: c}
   - {path: /usr/../etc/x, content: d}
   - {path: relative/y, content: e}
+  - {path: /usrlocal/not-usr, content: f}
 """
     proc = apply(root, config)
-    # apply refuses exactly what validate calls an error, and writes the rest.
+    # apply refuses exactly what would fail, and writes the rest.
     assert proc.returncode == 1
-    assert proc.stderr.count("file cannot be written to a read-only filesystem") == 3
+    assert proc.stderr.count("error: file cannot be written to a read-only filesystem") == 3
     assert not (root / "usr").exists() and not (root / "tmp").exists()
     assert (root / "etc/x").read_text() == "d" and (root / "relative/y").read_text() == "e"
+    # The first component is what counts: /usrlocal is not /usr.
+    assert (root / "usrlocal/not-usr").read_text() == "f"
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        {"/proc/self/mountinfo": RW_ROOT},  # a running Debian machine
+        {"/etc/os-release": 'ID=debian\nVERSION_ID="12"\n'},  # a Debian image's tree
+    ],
+)
+def test_usr_local_is_written_where_usr_is_writable(root: Path, image: dict[str, bytes | str]) -> None:
+    helpers.make_root(root, image)
+    proc = apply(
+        root, "write_files: [{path: /usr/local/bin/hello, permissions: '0755', content: '#!/bin/sh\n'}]\n"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "read-only" not in proc.stderr
+    assert mode(root / "usr/local/bin/hello") == 0o755
+
+
+def test_usr_on_a_flatcar_image_is_refused(root: Path) -> None:
+    helpers.make_root(root, {"/usr/lib/os-release": "ID=flatcar\nID_LIKE=coreos\n"})
+    proc = apply(root, "write_files: [{path: /usr/local/bin/hello, content: x}]\n")
+    assert proc.returncode == 1 and "error: file cannot be written to a read-only filesystem" in proc.stderr
+    assert not (root / "usr/local").exists()

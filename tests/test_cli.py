@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from . import helpers
 
 CLEAN = "#cloud-config\nhostname: a\n"
@@ -50,8 +52,9 @@ def test_validate_text_format_and_order(tmp_path: Path) -> None:
     proc = ccgen("validate", b, a)
     lines = proc.stdout.splitlines()
     assert lines == [
-        f'{a}:2:1: warning: unrecognized key "hostnme" [unknown-key]',
-        f"{b}:5:16: error: invalid value explode [invalid-value]",
+        f'{a}:2:1: warning: unrecognized key "hostnme"; did you mean `hostname`? [unknown-key]',
+        f"{b}:5:16: error: invalid value explode; valid values: start, stop, restart, reload, try-restart, "
+        "reload-or-restart, reload-or-try-restart [invalid-value]",
         f'{b}:6:1: warning: unrecognized key "bogus" [unknown-key]',
     ]
     pattern = re.compile(r"^.+:\d+:\d+: (error|warning|info): .+ \[[a-z-]+\]$")
@@ -70,7 +73,8 @@ def test_validate_json(tmp_path: Path) -> None:
             "severity": "error",
             "code": "invalid-value",
             "message": "invalid value explode",
-            "detail": "",
+            "detail": "valid values: start, stop, restart, reload, try-restart, reload-or-restart, "
+            "reload-or-try-restart",
         }
     ]
     clean = ccgen("validate", "--format", "json", write(tmp_path, "ok.yml", "#cloud-config\n"))
@@ -145,3 +149,211 @@ def test_python_dash_m_and_version() -> None:
         [sys.executable, "-m", "ccgen", "--version"], capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0 and proc.stdout.startswith("ccgen ")
+
+
+# The command line as a newcomer finds it (issue 23)
+
+HELPS = [
+    ["--help"],
+    ["-h"],
+    ["--print", "--help"],
+    ["validate", "--help"],
+    ["schema", "-h"],
+    ["apply", "--help"],
+    ["fetch", "--help"],
+    ["fetch", "ec2", "-h"],
+    ["status", "--help"],
+    ["prime", "-h"],
+    ["check-inputs", "--help"],
+    ["rerun", "--help"],
+    ["rerun", "-h"],
+    ["generator", "--help"],
+]
+
+
+def fake_systemctl(tmp: Path) -> tuple[dict[str, str], Path]:
+    """A PATH whose systemctl (and networkctl) only leave a note that they ran."""
+    bin_dir, calls = tmp / "bin", tmp / "calls"
+    bin_dir.mkdir()
+    for tool in ("systemctl", "networkctl"):
+        script = bin_dir / tool
+        script.write_text(f'#!/bin/sh\necho "{tool} $*" >> {calls}\n')
+        script.chmod(0o755)
+    import os
+
+    return {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin"}, calls
+
+
+@pytest.mark.parametrize("args", HELPS, ids=" ".join)
+def test_every_command_answers_help(tmp_path: Path, args: list[str]) -> None:
+    env, calls = fake_systemctl(tmp_path)
+    proc = subprocess.run(
+        [str(helpers.installed_script("ccgen")), *args], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("usage: "), proc.stdout
+    assert "Traceback" not in proc.stderr and "error" not in proc.stderr
+    assert not calls.exists(), f"--help ran something: {calls.read_text()}"
+
+
+def test_the_generator_answers_help(tmp_path: Path) -> None:
+    for flag in ("--help", "-h"):
+        proc = subprocess.run(
+            [str(helpers.installed_script("ccgen-generator")), flag],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 0 and proc.stdout.startswith("usage: ccgen-generator NORMAL-DIR"), proc
+        assert "internal error" not in proc.stderr
+    proc = subprocess.run(
+        [str(helpers.installed_script("ccgen-generator")), "--bogus", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and "--bogus" in proc.stderr and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--print", "--bogus"],
+        ["--bogus"],
+        ["validate", "--bogus", "x.yml"],
+        ["schema", "--bogus"],
+        ["apply", "--bogus", "x.yml"],
+        ["fetch", "ec2", "--bogus"],
+        ["status", "--bogus"],
+        ["prime", "--root", "/nonexistent", "--bogus"],
+        ["check-inputs", "--expect", "x", "--bogus"],
+        ["rerun", "--bogus"],
+        ["generator", "--bogus", "/nonexistent"],
+    ],
+    ids=" ".join,
+)
+def test_unknown_options_are_refused_by_name(tmp_path: Path, args: list[str]) -> None:
+    env, calls = fake_systemctl(tmp_path)
+    proc = subprocess.run(
+        [str(helpers.installed_script("ccgen")), *args], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert proc.returncode == 2, proc
+    assert "--bogus" in proc.stderr and "Traceback" not in proc.stderr
+    assert not calls.exists()
+
+
+def test_print_says_what_it_looked_for(tmp_path: Path) -> None:
+    proc = ccgen("--print", "--root", str(tmp_path))
+    assert proc.returncode == 0 and proc.stdout == ""
+    assert "no cloud-config found" in proc.stderr
+    for path in (
+        "usr/share/oem/cloud-config.yml",
+        "var/lib/coreos-install/user_data",
+        "var/lib/ccgen/user-data",
+    ):
+        assert f"{tmp_path}/{path}" in proc.stderr
+    proc = ccgen("--print", "--root", str(tmp_path / "nonexistent"))
+    assert proc.returncode == 2 and "nonexistent: no such directory" in proc.stderr
+
+
+def test_status_where_ccgen_never_ran(tmp_path: Path) -> None:
+    proc = ccgen("status", "--root", str(tmp_path))
+    assert proc.returncode == 4, proc
+    assert proc.stdout.startswith("status: not-run\n")
+    assert (
+        json.loads(ccgen("status", "--root", str(tmp_path), "--format", "json").stdout)["status"] == "not-run"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("#cloud-config\nfoo: [a,\n  b\n", "3:4"),
+        ('#cloud-config\nhostname: "abc\n', "2:15"),
+        ("#cloud-config\ncoreos:\n  units: [\n\n\n", "5:1"),
+        ("#cloud-config\nfoo: [a,\n  b", "3:4"),
+    ],
+)
+def test_a_yaml_error_at_the_end_points_at_the_last_line(tmp_path: Path, text: str, where: str) -> None:
+    path = write(tmp_path, "u.yml", text)
+    proc = ccgen("validate", path)
+    assert proc.returncode == 1
+    assert proc.stdout.startswith(f"{path}:{where}: error: "), proc.stdout
+
+
+def test_invalid_choice_lists_the_valid_values(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "u.yml",
+        "#cloud-config\ncoreos:\n  units:\n    - name: a.service\n      command: begin\n"
+        "  update:\n    reboot-strategy: sometimes\nmanage_etc_hosts: maybe\n",
+    )
+    out = ccgen("validate", path).stdout
+    assert "invalid value begin; valid values: start, stop, restart, reload, try-restart" in out
+    assert "invalid value sometimes; valid values: etcd-lock, reboot, off [invalid-value]" in out
+    assert (
+        "invalid value maybe; valid values: true, template, localhost, false, yes, on, 1, no, off, 0" in out
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("users:\n  - name: core\n    groupz: [docker]\n", "did you mean `groups`?"),
+        ("hostnmae: a\n", "did you mean `hostname`?"),
+        ("write-filez:\n  - path: /etc/x\n", "did you mean `write_files`?"),
+        ("coreos:\n  unit: []\n", "did you mean `units`?"),
+    ],
+)
+def test_unknown_key_close_to_a_known_one(tmp_path: Path, text: str, hint: str) -> None:
+    out = ccgen("validate", write(tmp_path, "u.yml", "#cloud-config\n" + text)).stdout
+    assert "warning: unrecognized key" in out and hint in out, out
+
+
+def test_unknown_key_far_from_any_gets_no_guess(tmp_path: Path) -> None:
+    out = ccgen("validate", write(tmp_path, "u.yml", "#cloud-config\nbootcmd: [x]\npackages: [jq]\n")).stdout
+    assert out.count("unrecognized key") == 2 and "did you mean" not in out
+
+
+def test_validate_usr_follows_the_image(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "u.yml", "#cloud-config\nwrite_files:\n  - path: /usr/local/bin/x\n    content: y\n"
+    )
+    plain = ccgen("validate", path)
+    assert (
+        plain.returncode == 0 and "warning: file cannot be written to a read-only filesystem" in plain.stdout
+    )
+    debian = helpers.make_root(
+        tmp_path / "debian", {"/etc/os-release": "ID=debian\n", "/etc/fstab": "# empty\n"}
+    )
+    proc = ccgen("validate", "--root", str(debian), path)
+    assert proc.returncode == 0 and "read-only" not in proc.stdout, proc.stdout
+    flatcar = helpers.make_root(tmp_path / "flatcar", {"/usr/lib/os-release": "ID=flatcar\nID_LIKE=coreos\n"})
+    proc = ccgen("validate", "--root", str(flatcar), path)
+    assert proc.returncode == 1 and "error: file cannot be written to a read-only filesystem" in proc.stdout
+    fstab = helpers.make_root(
+        tmp_path / "fstab",
+        {"/etc/os-release": "ID=debian\n", "/etc/fstab": "/dev/sda3 /usr ext4 ro,noatime 0 0\n"},
+    )
+    assert ccgen("validate", "--root", str(fstab), path).returncode == 1
+    usrlocal = write(
+        tmp_path, "v.yml", "#cloud-config\nwrite_files:\n  - path: /usrlocal/x\n    content: y\n"
+    )
+    assert ccgen("validate", "--root", str(flatcar), usrlocal).stdout == ""
+
+
+def test_dev_help() -> None:
+    dev = Path(__file__).parent.parent / "dev"
+    for flag in ("--help", "-h", "help"):
+        proc = subprocess.run([str(dev), flag], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.startswith("usage: ./dev"), proc.stdout
+        assert "./dev bench --vm" in proc.stdout
+        assert not any(line.startswith("#") for line in proc.stdout.splitlines())
+
+
+def test_print_names_a_script_part_by_its_file_name(tmp_path: Path) -> None:
+    kops = Path(__file__).parent / "cases/mime-kops.mime"
+    proc = ccgen("--print", "--root", str(tmp_path), str(kops))
+    assert proc.returncode == 0, proc.stderr
+    assert f'Description=cloud-config user-data script "nodeup.sh" (from {kops}, line 22)' in proc.stdout

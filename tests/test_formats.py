@@ -323,7 +323,7 @@ def test_validate_print_and_apply_read_the_same_formats(tmp_path: Path) -> None:
     assert proc.returncode == 0 and proc.stdout == "", proc.stdout + proc.stderr
     proc = ccgen("validate", str(MAKE_MIME))
     assert proc.returncode == 1
-    assert re.search(r"mime-make-mime.mime:12:1: error: invalid value 99999; in part 1 ", proc.stdout)
+    assert re.search(r"mime-make-mime.mime:13:1: error: invalid value 99999; in part 1 ", proc.stdout)
     proc = ccgen("--print", "--root", str(tmp_path / "none"), str(gz))
     assert "ExecStart=/bin/bash /var/lib/ccgen/scripts/" in proc.stdout, proc.stderr
     root = tmp_path / "root"

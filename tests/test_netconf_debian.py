@@ -441,3 +441,18 @@ def test_bad_addresses_cost_their_interface() -> None:
     )
     links, problems = convert(text)
     assert list(links) == ["ok"] and len(errors(problems)) == 6
+
+
+def test_a_repeated_address_or_route_is_written_once() -> None:
+    """networkd keeps one address per IP (and complains): the first the platform listed is
+    kept, the repeat named (the whole-file networkd run found it in a generated record)."""
+    text = (
+        "auto eth0\niface eth0 inet static\n    address 10.202.87.9/24\n    gateway 10.202.87.1\n"
+        "iface eth0 inet static\n    address 10.202.87.9/16\n    gateway 10.202.87.1\n"
+    )
+    links, problems = convert(text)
+    assert links["eth0"].addresses == ("10.202.87.9/24",)
+    assert links["eth0"].routes == (Route("0.0.0.0/0", "10.202.87.1"),)
+    assert [p.format() for p in problems if "repeats" in p.message] == [
+        f"{FILE}:2: warning: 'eth0': address 10.202.87.9/16 repeats 10.202.87.9/24; only the first is used"
+    ]

@@ -79,7 +79,7 @@ def test_config_drive_network_data_is_cached_installed_and_replaced(tmp_path: Pa
     root = tmp_path / "a/root"
     assert proc.returncode == 0, proc.stderr
     assert "network from openstack/latest/network_data.json: 2 link(s)" in proc.stderr
-    record = json.loads((tmp_path / "a/run/fetch.json").read_text())
+    record = json.loads((tmp_path / "a/root/run/ccgen/fetch.json").read_text())
     assert record["network"]["units"] == ["zz-ccgen-fa163e000001.network", "zz-ccgen-fa163e000002.network"]
     kept = json.loads((root / "var/lib/ccgen/network").read_bytes())
     assert kept["format"] == "openstack" and kept["data"] == NOVA  # network_data.json preferred

@@ -15,6 +15,7 @@ import pytest
 
 from ccgen import compile
 from ccgen.base.diag import Diagnostics
+from ccgen.lang import build
 from ccgen.read import inputs
 
 VECTORS = [
@@ -47,7 +48,10 @@ WHOLE = {"Validate", "parseCloudConfig", "validateCloudConfig"}
 def ccgen_entries(v: dict[str, Any]) -> list[tuple[str, str, int, str]]:
     text = v["config"] if v["check"] == "Validate" else "#cloud-config\n" + v["config"]
     diags = Diagnostics()
-    compile.parse(inputs.Input("/u", text.encode()), diags)
+    config = compile.parse(inputs.Input("/u", text.encode()), diags)
+    if config is not None:
+        # The original ran on Container Linux, whose /usr is mounted read-only.
+        build.usr_checked(config, lambda: inputs.USR_RO, diags)
     shift = (
         0 if v["check"] == "Validate" else 1
     )  # the header line ccgen needs and the original's tables lacked

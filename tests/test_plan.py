@@ -315,3 +315,60 @@ def test_files_in_run_mean_apply_runs_at_every_boot(tmp_path: Path) -> None:
     out = tmp_path / "out"
     run(root, out)
     assert "Condition" not in (out / names.APPLY).read_text()
+
+
+MOUNTS_RW = "22 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
+MOUNTS_RO = MOUNTS_RW + "30 22 254:3 / /usr ro,relatime shared:5 - ext4 /dev/vda3 ro\n"
+
+
+def test_the_plan_records_whether_usr_is_read_only_not_the_mount_table(tmp_path: Path) -> None:
+    """A file under /usr makes the compile ask whether /usr is read-only; the plan keeps the
+    answer, so a mount table that differs at every boot (ids, other mounts) still replays,
+    and a /usr that became read-only does not."""
+    root = make_root(tmp_path / "root", {"write_files": [{"path": "/usr/local/bin/x", "content": "y"}]})
+    helpers.make_root(root, {"/proc/self/mountinfo": MOUNTS_RW})
+    out = tmp_path / "out"
+    assert run(root, out)[0] == "full"
+    keep(out, root)
+    helpers.make_root(
+        root,
+        {"/proc/self/mountinfo": MOUNTS_RW.replace("22 1", "97 3") + "40 22 0:5 / /mnt rw - tmpfs t rw\n"},
+    )
+    assert run(root, out)[0] == "replayed"
+    helpers.make_root(root, {"/proc/self/mountinfo": MOUNTS_RO})
+    mode, tree = run(root, out)
+    assert mode == "full"
+    assert "file cannot be written to a read-only filesystem" in tree[record.NAME]
+
+
+@pytest.mark.parametrize(
+    ("table", "state"),
+    [
+        (MOUNTS_RW, "rw"),
+        (MOUNTS_RO, "ro"),
+        (
+            MOUNTS_RO + "31 22 254:4 / /usr rw,relatime - ext4 /dev/vda4 rw\n",
+            "rw",
+        ),  # mounted over: the last wins
+        ("30 22 254:3 / /usrlocal ro - ext4 /dev/x ro\n" + MOUNTS_RW, "rw"),  # not a parent of /usr
+        ("", ""),
+        ("garbage\n\0\0\0\r\n\n   \n", ""),
+        ("22 1 254:1 / / rw\r\n", "rw"),
+        ("22 1 254:1 / /\\040usr ro - x y ro\n" + MOUNTS_RW, "rw"),  # an escaped space is another path
+        ("x" * (5 * 1024 * 1024), ""),  # past the read bound: a single damaged line
+    ],
+)
+def test_mount_table_parser_hostile(tmp_path: Path, table: str, state: str) -> None:
+    from ccgen.bootpath import fingerprint
+
+    path = tmp_path / "mountinfo"
+    path.write_text(table)
+    assert fingerprint.mount_state(str(path), "/usr") == state
+
+
+def test_mount_table_not_a_regular_file(tmp_path: Path) -> None:
+    from ccgen.bootpath import fingerprint
+
+    os.mkfifo(tmp_path / "fifo")
+    assert fingerprint.mount_state(str(tmp_path / "fifo"), "/usr") == ""
+    assert fingerprint.mount_state(str(tmp_path / "missing"), "/usr") == ""

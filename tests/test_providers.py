@@ -522,3 +522,50 @@ def test_check_inputs_only_when_inputs_can_appear_late(tmp_path: Path) -> None:
     defined = helpers.make_root(tmp_path / "defined" / "root", {"/usr/share/oem/cloud-config.yml": oem})
     tree = generate(defined)[2]
     assert "var.mount" in tree and "ccgen-inputs.service" in tree
+
+
+# ccgen fetch --root: every path under one tree (issue 23)
+
+
+def test_fetch_root_keeps_every_path_under_it(tmp_path: Path) -> None:
+    """Two fetches of different providers into two roots: each writes only its own tree
+    (cache, /run/ccgen, /run/metadata/ccgen), and neither sees the other's answer."""
+    from .fakemeta import FakeMeta
+    from .platforms import digitalocean
+
+    redirected = Path(os.environ["CCGEN_METADATA_FILE"])
+    redirected.unlink(missing_ok=True)
+    first, second = tmp_path / "a", tmp_path / "b"
+    for root in (first, second):
+        helpers.make_root(root, {"/proc/cmdline": "root=/dev/vda\n"})
+    with FakeIMDS() as server:
+        proc = fetch("ec2", "--root", str(first), "--endpoint", server.url)
+    assert proc.returncode == 0, proc.stderr
+    with FakeMeta(digitalocean()) as server:
+        proc = fetch("digitalocean", "--root", str(second), "--endpoint", server.url)
+    assert proc.returncode == 0, proc.stderr
+    assert "already answered" not in proc.stderr
+    for root, provider in ((first, "ec2"), (second, "digitalocean")):
+        assert meta(root / "var/lib/ccgen")["PROVIDER"] == provider
+        assert (root / "run/ccgen/fetched").read_text() == provider + "\n"
+        assert json.loads((root / "run/ccgen/fetch.json").read_text())["result"] == "stored"
+        assert f"CCGEN_PROVIDER={provider}" in (root / "run/metadata/ccgen").read_text()
+    # The session's fallback attributes file is for fetches without a root: untouched.
+    assert not redirected.exists()
+
+
+def test_fetch_root_reads_the_kernel_command_line_under_it(tmp_path: Path) -> None:
+    helpers.make_root(tmp_path, {"/proc/cmdline": "root=/dev/vda ccgen.url=http://127.0.0.1:9/none\n"})
+    proc = fetch("url", "--root", str(tmp_path), "--deadline", "2")
+    # The URL came from the root's /proc/cmdline (nothing listens on port 9): tried, failed.
+    assert proc.returncode == 1 and "127.0.0.1:9" in proc.stderr, proc.stderr
+    assert json.loads((tmp_path / "run/ccgen/fetch.json").read_text())["result"] == "failed"
+
+
+def test_device_mount_points_are_made_under_the_root() -> None:
+    from ccgen.providers import device
+
+    argv = device.mount_command("/dev/sr0", ["ccgen", "fetch", "configdrive"], "/images/x")
+    script, run_dir = argv[6], argv[7]
+    assert run_dir == "/images/x/run" and 'mktemp -d "$0/ccgen-source.' in script
+    assert device.mount_command("/dev/sr0", ["ccgen"])[7] == "/run"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -81,3 +82,76 @@ def test_window_length_predicate(text: str) -> None:
     rule = key.child("window_length") if key else None
     assert rule is not None and rule.check is not None and rule.pattern is not None
     assert rule.check(text) == bool(re.match(rule.pattern, text))
+
+
+# hostnamectl's cleaning, the placeholders, /etc/hosts and /etc/machine-info (issue 23)
+
+from ccgen.apply import etc  # noqa: E402
+from ccgen.base import rules  # noqa: E402
+from ccgen.lang import validate  # noqa: E402
+
+STATIC = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+
+
+@settings(max_examples=2000)
+@given(st.text(max_size=300))
+def test_static_hostname_is_always_valid_or_empty(text: str) -> None:
+    static = rules.static_hostname(text)
+    assert static == "" or (len(static) <= 64 and STATIC.match(static) and rules.is_hostname(static)), static
+    assert rules.static_hostname(static) == static  # cleaning a clean name changes nothing
+    _, pretty = rules.host_names(text)
+    assert pretty == "" or pretty == text
+
+
+def test_static_hostname_examples() -> None:
+    assert rules.static_hostname("coreos_001") == "coreos001"
+    assert rules.static_hostname("$hostname") == "hostname"
+    assert rules.static_hostname("${hostname}") == "hostname"
+    assert rules.static_hostname("<HOSTNAME>") == "hostname"
+    assert rules.static_hostname("{{ node.name }}") == "node.name"
+    assert rules.static_hostname("--a..b--.c-") == "a.b--c"  # no "." after "-", as systemd
+    assert rules.static_hostname("..\0\n\r\t") == ""
+    assert rules.static_hostname("ä" * 10 + "x" * 100) == "x" * 64
+    assert rules.host_names("Web-1.Example.com.") == ("Web-1.Example.com", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "placeholder"),
+    [
+        ("$hostname", True), ("${HOSTNAME}", True), ("<HOSTNAME>", True), ("{{ name }}", True),
+        ("node-$private_ipv4", True), ("coreos_001", False), ("a<b", False), ("<>", False),
+        ("$", False), ("$1", False), ("{{", False), ("${", False),
+    ],
+)  # fmt: skip
+def test_template_placeholders(text: str, placeholder: bool) -> None:
+    assert rules.template_placeholder(text) == placeholder
+
+
+@pytest.mark.parametrize(
+    "old",
+    [None, "", "127.0.0.1 localhost", "127.0.0.1 localhost\r\n", "\0\0garbage\n", "127.0.1.1 other\n" * 1000],
+)
+def test_hosts_localhost_hostile(old: str | None) -> None:
+    new = etc.hosts_with_localhost(old, "web1.example.com")
+    assert new.endswith("127.0.1.1 web1.example.com web1\n")
+    assert old is None or new.startswith(old)
+    assert etc.hosts_with_localhost(new, "web1.example.com") == new  # once only
+
+
+def test_machine_info_keeps_other_lines_and_quotes() -> None:
+    old = 'CHASSIS=vm\nPRETTY_HOSTNAME="old"\n  PRETTY_HOSTNAME=older\nDEPLOYMENT=prod'
+    new = etc.machine_info(old, 'a "b" $c `d` \\e')
+    assert new == 'CHASSIS=vm\nDEPLOYMENT=prod\nPRETTY_HOSTNAME="a \\"b\\" \\$c \\`d\\` \\\\e"\n'
+    assert etc.machine_info(new, "") == "CHASSIS=vm\nDEPLOYMENT=prod\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "near"),
+    [
+        ("groupz", "groups"), ("homedri", "homedir"), ("shel", "shell"), ("gecos", "gecos"),
+        ("x", None), ("", None), ("zzzzzzzzzzzzzzzz", None), ("a" * 10_000, None), ("nme", "name"),
+    ],
+)  # fmt: skip
+def test_nearest_key(name: str, near: str | None) -> None:
+    known = [k.name for k in schema.USER]
+    assert validate.nearest(name, known) == near

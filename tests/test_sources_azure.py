@@ -107,7 +107,7 @@ def test_a_400_from_imds_is_an_error_with_its_reason(tmp_path: Path) -> None:
         posts = server.seen("POST")
     assert r.status == 1 and "HTTP 400" in r.stderr and "Required metadata header" in r.stderr, r.stderr
     assert not posts, "no ready report when nothing was fetched"
-    assert not (tmp_path / "cache").exists()
+    assert not (tmp_path / "root/var/lib/ccgen").exists()
 
 
 def test_410_is_retried(tmp_path: Path) -> None:

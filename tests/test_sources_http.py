@@ -97,13 +97,16 @@ def test_transient_errors_are_retried(platform: Platform, tmp_path: Path) -> Non
 def test_a_failing_service_keeps_the_cache_and_its_metadata_file(platform: Platform, tmp_path: Path) -> None:
     with FakeMeta(platform.behaviour()) as server:
         assert run(platform, server, tmp_path).status == 0
-    before = sorted((p.name, p.read_bytes()) for p in (tmp_path / "cache" / "current").iterdir())
-    first = (tmp_path / "run-metadata" / "ccgen").read_text()
-    (tmp_path / "run-metadata" / "ccgen").unlink()  # a new boot: /run is empty
+    before = sorted((p.name, p.read_bytes()) for p in (tmp_path / "root/var/lib/ccgen" / "current").iterdir())
+    first = (tmp_path / "root/run/metadata/ccgen").read_text()
+    (tmp_path / "root/run/metadata/ccgen").unlink()  # a new boot: /run is empty
     with FakeMeta(Behaviour(fail_always=True)) as server:
         r = run(platform, server, tmp_path, "--deadline", "2")
     assert r.status == 1 and "the cache is kept" in r.stderr, r.stderr
-    assert sorted((p.name, p.read_bytes()) for p in (tmp_path / "cache" / "current").iterdir()) == before
+    assert (
+        sorted((p.name, p.read_bytes()) for p in (tmp_path / "root/var/lib/ccgen" / "current").iterdir())
+        == before
+    )
     # Other units still get this instance's metadata, now from the cache.
     assert r.attributes() == {k: v for k, v in (ln.split("=", 1) for ln in first.splitlines()[1:])}
     assert "from the cache" in r.attributes_file.read_text()
@@ -113,7 +116,7 @@ def test_nothing_there_is_an_error_not_an_empty_config(platform: Platform, tmp_p
     with FakeMeta(Behaviour()) as server:  # every path answers 404
         r = run(platform, server, tmp_path)
     assert r.status == 1, r.stderr
-    assert not (tmp_path / "cache").exists()
+    assert not (tmp_path / "root/var/lib/ccgen").exists()
 
 
 def test_a_truncated_body_is_never_data(platform: Platform, tmp_path: Path) -> None:
@@ -124,7 +127,7 @@ def test_a_truncated_body_is_never_data(platform: Platform, tmp_path: Path) -> N
         asked = len(server.seen(path=None))
     # The last attempt may also be the one the deadline cut, so either message is right.
     assert r.status == 1 and ("cut short" in r.stderr or "within" in r.stderr), r.stderr
-    assert asked > 1 and not (tmp_path / "cache").exists()
+    assert asked > 1 and not (tmp_path / "root/var/lib/ccgen").exists()
     b.truncate_times = 1  # cut once, whole on the retry
     with FakeMeta(b) as server:
         r = run(platform, server, tmp_path)
@@ -140,7 +143,7 @@ def test_a_slow_service_is_bounded_by_the_deadline(platform: Platform, tmp_path:
         r = run(platform, server, tmp_path, "--deadline", "2")
     assert r.status == 1 and ("deadline" in r.stderr or "within" in r.stderr), r.stderr
     assert time.monotonic() - start < 15
-    assert not (tmp_path / "cache").exists()
+    assert not (tmp_path / "root/var/lib/ccgen").exists()
 
 
 @pytest.mark.parametrize("name", ["digitalocean", "gce", "packet", "azure"])
@@ -149,7 +152,7 @@ def test_the_real_address_is_refused_in_tests(name: str, tmp_path: Path) -> None
     media.mkdir()
     r = fetch(name, tmp_path, *(["--source", str(media)] if name == "azure" else []))
     assert r.status == 2 and "refusing the platform's real metadata address" in r.stderr
-    assert not (tmp_path / "cache").exists()
+    assert not (tmp_path / "root/var/lib/ccgen").exists()
 
 
 # DigitalOcean
@@ -282,7 +285,7 @@ def test_gce_an_answer_without_the_flavor_header_is_refused(tmp_path: Path) -> N
     with FakeMeta(platforms.gce(flavor_in_answers=False)) as server:
         r = fetch("gce", tmp_path, "--endpoint", server.url)
     assert r.status == 1 and "Metadata-Flavor" in r.stderr, r.stderr
-    assert not (tmp_path / "cache").exists()
+    assert not (tmp_path / "root/var/lib/ccgen").exists()
 
 
 def test_gce_block_project_ssh_keys(tmp_path: Path) -> None:

@@ -105,12 +105,12 @@ def test_nocloud_bad_meta_data_keeps_the_cache(tmp_path: Path, meta: str, why: s
 
 def test_nocloud_without_a_disk_keeps_the_cache(tmp_path: Path) -> None:
     assert nocloud(tmp_path, seed(tmp_path, "instance-id: good\n")).status == 0
-    (tmp_path / "run-metadata" / "ccgen").unlink()
+    (tmp_path / "root/run/metadata/ccgen").unlink()
     r = fetch("nocloud", tmp_path, "--device-timeout", "0.1")
     assert r.status == 0 and "no device labelled cidata or CIDATA" in r.stderr, r.stderr
     assert r.attributes()["CCGEN_INSTANCE_ID"] == "good"
     # ccgen status sees what this boot's fetch did, though no mounted run recorded it.
-    record = json.loads((tmp_path / "run" / "fetch.json").read_text())
+    record = json.loads((tmp_path / "root/run/ccgen/fetch.json").read_text())
     assert (record["provider"], record["result"]) == ("nocloud", "unavailable"), record
     assert record["detail"] == "no device labelled cidata or CIDATA"
 
@@ -361,7 +361,7 @@ def test_cloudsigma_silent_port_is_not_cloudsigma(tmp_path: Path) -> None:
         r = cloudsigma(tmp_path, port.path, "--deadline", "2")
     assert r.status == 0 and "no answer" in r.stderr, r.stderr
     assert time.monotonic() - start < 15
-    assert not (tmp_path / "cache").exists()
+    assert not (tmp_path / "root/var/lib/ccgen").exists()
 
 
 def test_cloudsigma_truncated_answer(tmp_path: Path) -> None:
@@ -372,7 +372,7 @@ def test_cloudsigma_truncated_answer(tmp_path: Path) -> None:
     with serial_port(whole[: len(whole) // 2] + b"\n\x04") as port:
         r = cloudsigma(tmp_path, port.path, "--deadline", "2")
     assert r.status == 1 and "not valid JSON" in r.stderr, r.stderr
-    assert not (tmp_path / "cache").exists()
+    assert not (tmp_path / "root/var/lib/ccgen").exists()
 
 
 def test_cloudsigma_bad_base64_keeps_the_cache(tmp_path: Path) -> None:

@@ -95,9 +95,7 @@ def test_print_shows_what_a_fetch_stored(tmp_path: Path) -> None:
     )
     root = tmp_path / "root"
     with FakeMeta(platforms.digitalocean(user_data=user.encode())) as server:
-        r = fetch(
-            "digitalocean", tmp_path, "--endpoint", server.url, "--cache-dir", str(root / "var/lib/ccgen")
-        )
+        r = fetch("digitalocean", tmp_path, "--endpoint", server.url)
     assert r.status == 0, r.stderr
     printed = subprocess.run(
         [str(helpers.installed_script("ccgen")), "--print", "--root", str(root)],

@@ -62,7 +62,8 @@ OK_APPLY = {"status": 0, "steps": {"files": "ok"}, "messages": [], "errors": []}
         ("degraded", 2, {"apply": {**OK_APPLY, "status": 1, "steps": {"users": "failed"}}}),
         ("degraded", 2, {"fetch": {"provider": "ec2", "result": "failed"}, "meta": "STATE=present\n"}),
         ("error", 1, {"diags": [ERROR, WARNING]}),
-        ("error", 1, {"mode": None}),
+        ("not-run", 4, {"mode": None}),
+        ("error", 1, {"mode": None, "apply": OK_APPLY}),
         ("error", 1, {"fetch": {"provider": "ec2", "result": "failed"}}),
     ],
 )
@@ -147,7 +148,8 @@ def test_errors_get_a_failing_unit(tmp_path: Path) -> None:
     name = "ccgen-error-var-lib-ccgen-user\\x2ddata.service"
     unit = (out / name).read_text()
     assert "Description=cloud-config /var/lib/ccgen/user-data has errors" in unit
-    assert "StandardInputText=/var/lib/ccgen/user-data:6:1: error:" in unit
+    # The error is at the end of the input: reported at the end of the last line (5 lines).
+    assert "StandardInputText=/var/lib/ccgen/user-data:5:25: error:" in unit
     assert os.readlink(out / "multi-user.target.wants" / name) == f"../{name}"
     assert not sysd.verify([out / name]), "the error unit must be a valid unit"
     assert [line.rsplit(" ", 1)[1] for severity, line in outcome.lines if severity == Severity.ERROR] == [

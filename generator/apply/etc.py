@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ccgen.base import rules
-from ccgen.lang import subst
+from ccgen.lang import schema, subst
 
 from .context import Context, StepError
 from .state import digest
@@ -16,6 +16,18 @@ def hostname_value(ctx: Context) -> str:
     return platform_hostname(ctx.metadata.hostname)
 
 
+def host_names(ctx: Context) -> tuple[str, str]:
+    """(static, pretty): the config's hostname as `hostnamectl set-hostname` sets it, or
+    the provider's as a static name alone."""
+    if ctx.config.hostname is not None:
+        return rules.host_names(ctx.config.hostname.value)
+    name = platform_hostname(ctx.metadata.hostname)
+    if name:
+        return rules.kernel_hostname(name), ""
+    # Neither the name nor its first label is valid: as the original's hostnamectl did.
+    return rules.host_names(ctx.metadata.hostname) if ctx.metadata.hostname else ("", "")
+
+
 def platform_hostname(name: str) -> str:
     """A provider's hostname as ccgen uses it: a valid name as it is; otherwise its first
     label, if that is valid; otherwise none."""
@@ -25,42 +37,98 @@ def platform_hostname(name: str) -> str:
     return first if rules.is_hostname(first) else ""
 
 
+def _shell_quote(text: str) -> str:
+    """A value for an env-style file such as /etc/machine-info, in double quotes."""
+    out = "".join("\\" + c if c in '"\\$`' else c for c in text)
+    return f'"{out}"'
+
+
+def machine_info(old: str, pretty: str) -> str:
+    """/etc/machine-info with PRETTY_HOSTNAME set (or removed for ""), other lines kept;
+    hostnamectl clears the pretty name when it sets a valid hostname."""
+    lines = [line for line in old.splitlines() if not line.strip().startswith("PRETTY_HOSTNAME=")]
+    if pretty:
+        lines.append(f"PRETTY_HOSTNAME={_shell_quote(pretty)}")
+    return "".join(line + "\n" for line in lines)
+
+
 def step_hostname(ctx: Context) -> None:
-    wanted = hostname_value(ctx)
-    if not wanted:
-        if ctx.metadata.hostname:
-            ctx.say(f'hostname: the provider\'s "{ctx.metadata.hostname}" is not a valid hostname; ignored')
+    static, pretty = host_names(ctx)
+    if not static and not pretty:
         return
-    if not rules.is_hostname(wanted):
-        raise StepError(f'"{wanted}" is not a valid hostname')
-    name = rules.kernel_hostname(wanted)
-    if not ctx.state.needed("hostname", digest(name)):
+    # One line per value: a pretty name may hold anything but a line end.
+    pretty = " ".join(pretty.split("\n")).replace("\r", " ").replace("\0", "")
+    # A valid name's record is the name alone, as before pretty names were kept.
+    record = digest(static, pretty) if pretty else digest(static)
+    if not ctx.state.needed("hostname", record):
         return
-    ctx.root.write("/etc/hostname", f"{name}\n".encode())
-    ctx.written.append("/etc/hostname")
-    if ctx.live:
+    old_info = (ctx.root.read("/etc/machine-info") or b"").decode("utf-8", "replace")
+    info = machine_info(old_info, pretty)
+    if info != old_info and ctx.root.write("/etc/machine-info", info.encode()):
+        ctx.written.append("/etc/machine-info")
+    if static:
+        ctx.root.write("/etc/hostname", f"{static}\n".encode())
+        ctx.written.append("/etc/hostname")
+    if ctx.live and static:
         # The kernel's name changes in place; a rename into /proc is impossible.
         try:
             with open("/proc/sys/kernel/hostname", "w") as f:
-                f.write(name)
+                f.write(static)
         except OSError as e:
             raise StepError(f"cannot set the kernel hostname: {e.strerror}") from None
-    ctx.state.record("hostname", digest(name))
-    ctx.say(f"hostname: set to {name}")
+    ctx.state.record("hostname", record)
+    if pretty:
+        ctx.say(f'hostname: set to {static or "(none)"}, pretty hostname "{pretty}"')
+    else:
+        ctx.say(f"hostname: set to {static}")
+
+
+HOSTS_HEADER = "# Written by ccgen (manage_etc_hosts in cloud-config); changes here are replaced.\n"
+
+
+def hosts_names(static: str) -> str:
+    """`fqdn short` for an /etc/hosts line, as cloud-init writes it (one name if equal)."""
+    return " ".join(dict.fromkeys((static, static.split(".")[0])))
+
+
+def hosts_rendered(static: str) -> str:
+    """/etc/hosts whole, as cloud-init's Debian template renders it."""
+    return (
+        HOSTS_HEADER
+        + f"127.0.1.1 {hosts_names(static)}\n127.0.0.1 localhost\n\n"
+        + "::1 localhost ip6-localhost ip6-loopback\nff02::1 ip6-allnodes\nff02::2 ip6-allrouters\n"
+    )
+
+
+def hosts_with_localhost(old: str | None, static: str) -> str:
+    """cloud-init's `localhost`: the file as it is, with a `127.0.1.1 fqdn short` line added
+    unless one already names both (a new file also keeps localhost resolvable)."""
+    names = hosts_names(static).split()
+    line = f"127.0.1.1 {' '.join(names)}\n"
+    if old is None:
+        return HOSTS_HEADER + "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n" + line
+    for have in old.splitlines():
+        words = have.split("#")[0].split()
+        if words[:1] == ["127.0.1.1"] and words[1:2] == names[:1] and set(names) <= set(words[1:]):
+            return old
+    sep = "" if not old or old.endswith("\n") else "\n"
+    return old + sep + line
 
 
 def step_hosts(ctx: Context) -> None:
-    if ctx.config.manage_etc_hosts is None:
-        return  # only "localhost" gets here: the key's rule refused every other value
-    name = rules.kernel_hostname(hostname_value(ctx) or "localhost")
-    short = name.split(".")[0]
-    names = " ".join(dict.fromkeys((name, short)))
-    # Unlike the original (which wrote only its one line), keep localhost resolvable.
-    body = f"127.0.0.1 {names} localhost\n::1 {names} localhost ip6-localhost ip6-loopback\n"
-    if ctx.state.needed("hosts", digest(body)):
-        ctx.root.write("/etc/hosts", body.encode())
+    """manage_etc_hosts with cloud-init's meanings, checked on every run (cloud-init: every boot)."""
+    manage = ctx.config.manage_etc_hosts
+    if manage is None:
+        return
+    meaning = schema.ETC_HOSTS.get(manage.value)
+    if meaning is None or meaning == schema.HOSTS_LEAVE:
+        return  # another value was refused by the key's rule
+    static = host_names(ctx)[0] or "localhost"
+    raw = ctx.root.read("/etc/hosts")
+    old = None if raw is None else raw.decode("utf-8", "replace")
+    body = hosts_rendered(static) if meaning == schema.HOSTS_RENDER else hosts_with_localhost(old, static)
+    if body != old and ctx.root.write("/etc/hosts", body.encode()):
         ctx.written.append("/etc/hosts")
-        ctx.state.record("hosts", digest(body))
         ctx.say("hosts: /etc/hosts written")
 
 

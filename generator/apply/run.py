@@ -15,6 +15,7 @@ from ccgen import compile
 from ccgen.base import cache
 from ccgen.base.diag import Diagnostics
 from ccgen.lang import model
+from ccgen.read import inputs
 from ccgen.read.inputs import Input, Reader
 from ccgen.read.system import NETWORK_PATHS, UNIT_PATHS
 
@@ -47,7 +48,11 @@ def make_context(
     reader = Reader(root_path)
     root = Root(root_path)
     parsed = compile.configs(
-        found, diags, compile.substitution_values(reader, meta, found), compile.cached_includes(reader)
+        found,
+        diags,
+        compile.substitution_values(reader, meta, found),
+        compile.cached_includes(reader),
+        lambda: inputs.usr_state(reader),
     )
     config = compile.merged(parsed) or model.CloudConfig(())
     foreign = not cache.belongs_here(reader, cache.metadata(reader))

@@ -94,6 +94,62 @@ def kernel_hostname(text: str) -> str:
     return name if len(name) <= KERNEL_HOSTNAME_MAX else name.split(".")[0]
 
 
+STATIC_HOSTNAME_MAX = 64  # systemd's HOST_NAME_MAX
+_STATIC_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def static_hostname(text: str) -> str:
+    """The static hostname `hostnamectl set-hostname` derives from a name it cannot take
+    as it is (systemd's hostname_cleanup, lower-cased as the CoreOS-era hostnamectl did):
+    letters and digits kept, every other character dropped, no `-` or `.` at the start
+    or after a `.`, no repeated `.`, at most 64 characters, none of `-.` at the end.
+    "" when nothing is left."""
+    out: list[str] = []
+    dot = hyphen = True
+    for ch in text.lower():
+        if len(out) >= STATIC_HOSTNAME_MAX:
+            break
+        if ch == ".":
+            if dot or hyphen:
+                continue
+            dot, hyphen = True, False
+        elif ch == "-":
+            if dot:
+                continue
+            dot, hyphen = False, True
+        elif ch in _STATIC_CHARS:
+            dot = hyphen = False
+        else:
+            continue
+        out.append(ch)
+    return "".join(out).rstrip("-.")
+
+
+def host_names(text: str) -> tuple[str, str]:
+    """(static, pretty) for `hostname:`, as `hostnamectl set-hostname` sets them: a valid
+    name is the static one (as the kernel takes it) and there is no pretty name; any other
+    text is the pretty name as given, and its cleaned form the static one."""
+    if is_hostname(text):
+        return kernel_hostname(text), ""
+    return static_hostname(text), text
+
+
+TEMPLATE_HINT = "it looks like an unrendered template such as {{NAME}}"
+
+
+# Placeholders of template engines that real files keep unrendered: $name, ${name},
+# <NAME>, {{ ... }}, %name%.
+def template_placeholder(text: str) -> bool:
+    if "{{" in text and "}}" in text:
+        return True
+    if text.startswith("<") and text.endswith(">") and len(text) > 2:
+        return True
+    if "${" in text and "}" in text[text.index("${") :]:
+        return True
+    i = text.find("$")
+    return i >= 0 and text[i + 1 : i + 2].isalpha()
+
+
 _SCHEME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
 
 
@@ -123,9 +179,10 @@ def clean_path(path: str) -> str:
 
 
 def is_read_only(clean: str) -> bool:
-    """The original's rule: the file's directory starts with /usr (a string prefix, so
-    /usrlocal/x counts too); it ran on the cleaned path."""
-    return clean.rpartition("/")[0].startswith("/usr")
+    """Whether the file's directory is /usr or under it (its first component is `usr`;
+    the original's string prefix also took /usrlocal/x); it runs on the cleaned path."""
+    directory = clean.rpartition("/")[0]
+    return directory == "/usr" or directory.startswith("/usr/")
 
 
 class DecodeError(ValueError):

@@ -176,6 +176,27 @@ def facts() -> "dict[str, str]":
     return {"providers": " ".join(_build.PROVIDERS)}
 
 
+MOUNTINFO = "/proc/self/mountinfo"
+
+
+def mount_state(host: str, path: str) -> str:
+    """ "ro" or "rw": how the mount that holds `path` is mounted, by the mount table at
+    `host` (the last, longest mount point that holds it); "" without a table."""
+    try:
+        data = read_file(host, 4 * 1024 * 1024)
+    except OSError:
+        return ""
+    best, state = -1, ""
+    for line in (data or b"").decode("utf-8", "replace").splitlines():
+        f = line.split(" ")
+        if len(f) < 6:
+            continue
+        point = f[4]
+        if (point == path or path.startswith(point.rstrip("/") + "/")) and len(point) >= best:
+            best, state = len(point), "ro" if "ro" in f[5].split(",") else "rw"
+    return state
+
+
 def answer(
     kind: str,
     key: str,
@@ -203,6 +224,8 @@ def answer(
         return script_dir(root, argv0)
     if kind == "pkgdir":
         return package_listing(key)
+    if kind == "mount":
+        return mount_state(host_path(root, MOUNTINFO), key)
     if kind == "fact":
         return facts().get(key, "")
     if kind == "envfile":

@@ -15,6 +15,8 @@ from .model import Field
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .validate import Tree, Value
 
 NAME_BYTES_MAX = 255  # one path component
@@ -40,6 +42,7 @@ class _Builder:
     def __init__(self, path: str, diags: Diagnostics) -> None:
         self.path = path
         self.diags = diags
+        self.check_hostname = True
 
     # Typed access: the validator guarantees each key's kind, so these only tell
     # "present and well-typed" from "absent or refused".
@@ -75,17 +78,29 @@ class _Builder:
         return [Field(i.value, i.span) for i in self.items(fields, name) if isinstance(i.value, str)]
 
     def ssh_keys(self, fields: Tree, name: str) -> tuple[str, ...]:
+        """The keys, one per line as authorized_keys has them.  The original wrote an entry
+        of several lines as it was, each line a key of its own: so does ccgen, with a
+        warning; comment lines (which sshd skips) and NULs are left out."""
         out = []
         for key in self.strings(fields, name):
             text = key.value.strip()
             if not text:
                 continue
-            if "\n" in text or "\r" in text or "\0" in text or text.startswith("#"):
+            if "\0" in text:
                 self.diags.warning(
-                    key.span, "ssh-key", "an SSH key must be one line and not a comment", "skipped"
+                    key.span, "ssh-key", "an SSH key cannot contain a NUL character", "skipped"
                 )
                 continue
-            out.append(text)
+            lines = [ln.strip() for ln in text.replace("\r", "\n").split("\n")]
+            keys = [ln for ln in lines if ln and not ln.startswith("#")]
+            if len(lines) > 1 or not keys:
+                self.diags.warning(
+                    key.span,
+                    "ssh-key",
+                    "an SSH key entry should be one key on one line",
+                    f"its {len(keys)} key line(s) are used, comment lines left out",
+                )
+            out.extend(keys)
         return tuple(out)
 
     # Units
@@ -307,10 +322,7 @@ class _Builder:
             refused = True
         else:
             clean = rules.clean_path(path.value)
-            if rules.is_read_only(clean):
-                self.diags.error(path.span, "read-only", "file cannot be written to a read-only filesystem")
-                refused = True
-            elif clean == "/" or any(len(p.encode("utf-8")) > NAME_BYTES_MAX for p in clean.split("/")):
+            if clean == "/" or any(len(p.encode("utf-8")) > NAME_BYTES_MAX for p in clean.split("/")):
                 self.diags.error(path.span, "write-path", f'"{clean}" is not a file path that can be written')
                 refused = True
         content = f.get("content")
@@ -372,8 +384,36 @@ class _Builder:
                 return None
         return model.User(name, item.span, text, flags, groups, self.ssh_keys(f, "ssh_authorized_keys"))
 
-    def build(self, top: Tree) -> model.CloudConfig:
+    def hostname(self, top: Tree) -> Field[str] | None:
+        """`hostname:` as `hostnamectl set-hostname` took it: any text is accepted; a name
+        that is not a valid hostname becomes the pretty name, and its cleaned form the
+        static one, which a warning names.  A value with a substitution variable is known
+        only on the machine: it is checked there, after substitution, by apply."""
         hostname = self.text(top, "hostname")
+        if hostname is None or not hostname.value or not self.check_hostname:
+            return hostname
+        text = hostname.value
+        static, pretty = rules.host_names(text)
+        if not pretty:
+            return hostname
+        becomes = (
+            f'the static hostname will be "{static}", and "{text}" the pretty hostname'
+            if static
+            else f'no static hostname can be made from it; "{text}" is only the pretty hostname'
+        )
+        if rules.template_placeholder(text):
+            self.diags.warning(
+                hostname.span,
+                "hostname",
+                f'hostname "{text}" looks like an unrendered template',
+                f"{rules.TEMPLATE_HINT}; {becomes}",
+            )
+        else:
+            self.diags.warning(hostname.span, "hostname", f'"{text}" is not a valid hostname', becomes)
+        return hostname
+
+    def build(self, top: Tree) -> model.CloudConfig:
+        hostname = self.hostname(top)
         manage = self.text(top, "manage_etc_hosts")
         files: dict[str, model.WriteFile] = {}
         for item in self.items(top, "write_files"):
@@ -411,6 +451,38 @@ class _Builder:
         )
 
 
+USR_READ_ONLY = "file cannot be written to a read-only filesystem"
+
+
+def usr_checked(config: model.CloudConfig, usr: Callable[[], str], diags: Diagnostics) -> model.CloudConfig:
+    """The config without its files under a read-only /usr.  `usr` says whether /usr is
+    read-only where the config is applied (inputs.usr_state; asked only when a file is
+    under /usr): "ro" refuses them (an error, as it would fail), "rw" writes them, and
+    unknown (plain `validate`) keeps them with a warning."""
+    under = [f for f in config.write_files if rules.is_read_only(f.path.value)]
+    if not under:
+        return config
+    state = usr()
+    if state == "rw":
+        return config
+    for f in under:
+        if state == "ro":
+            diags.error(
+                f.path.span, "read-only", USR_READ_ONLY, "/usr is mounted read-only there; not written"
+            )
+        else:
+            diags.warning(
+                f.path.span,
+                "read-only",
+                USR_READ_ONLY,
+                "if /usr is read-only there (Container Linux, Flatcar); ccgen apply checks the machine, "
+                "validate --root IMAGE the image",
+            )
+    if state != "ro":
+        return config
+    return config.with_files(tuple(f for f in config.write_files if f not in under))
+
+
 def substitute(val: Field[Value], values: dict[str, str], memo: dict[int, Field[Value]]) -> Field[Value]:
     """The tree with $public_ipv4 and friends replaced in every string value.  An alias
     shares its node, so a shared value is substituted once and shared again."""
@@ -435,10 +507,15 @@ def substitute(val: Field[Value], values: dict[str, str], memo: dict[int, Field[
 def build(
     path: str, top: Tree, diags: Diagnostics, values: dict[str, str] | None = None
 ) -> model.CloudConfig:
+    builder = _Builder(path, diags)
+    raw = top.get("hostname")
+    if raw is not None and isinstance(raw.value, str) and subst.has_variable(raw.value):
+        # Checked only once every variable it names has its value (on the machine).
+        builder.check_hostname = values is not None and subst.all_known(raw.value, values)
     if values is not None:
         memo: dict[int, Field[Value]] = {}
         top = {k: substitute(v, values, memo) for k, v in top.items()}
-    return _Builder(path, diags).build(top)
+    return builder.build(top)
 
 
 def script(path: str, interpreter: tuple[str, ...], data: bytes) -> model.CloudConfig:

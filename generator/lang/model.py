@@ -144,16 +144,25 @@ class Unit(_Frozen):
 
 
 class Script(_Frozen):
-    __slots__ = ("data", "digest", "interpreter", "path", "span")
+    __slots__ = ("data", "digest", "interpreter", "name", "path", "span")
     path: str
     interpreter: tuple[str, ...]
     span: Span
     digest: str
     data: bytes | None
+    name: str
 
     def __init__(
-        self, path: str, interpreter: tuple[str, ...], span: Span, digest: str, data: bytes | None = None
+        self,
+        path: str,
+        interpreter: tuple[str, ...],
+        span: Span,
+        digest: str,
+        data: bytes | None = None,
+        name: str = "",
     ) -> None:
+        # name: what the user knows the script by (a MIME part's file name, the input's);
+        #   "" when it has none
         # path: the input it is (its unit is named after it), or for a part of one, the
         #   file it runs from (cache.script_path)
         # digest: sha256 of the script, so that each distinct script runs once
@@ -166,6 +175,7 @@ class Script(_Frozen):
             span=span,
             digest=digest,
             data=data,
+            name=name,
         )
 
 
@@ -350,6 +360,12 @@ class CloudConfig(_Frozen):
 
     def section(self, name: str) -> Settings | None:
         return self.sections.get(name)
+
+    def with_files(self, write_files: tuple[WriteFile, ...]) -> CloudConfig:
+        """The same config with other write_files."""
+        fields = {n: getattr(self, n) for n in self.__slots__ if n != "paths"}
+        fields["write_files"] = write_files
+        return CloudConfig(self.paths, **fields)
 
     @property
     def per_boot(self) -> bool:

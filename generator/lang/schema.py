@@ -102,6 +102,7 @@ def _env_keys(
     spec: str,
     deprecated: dict[str, str] | None = None,
     rules_: dict[str, tuple[str, Callable[[str], bool]]] | None = None,
+    choices: dict[str, dict[str, str]] | None = None,
 ) -> tuple[Key, ...]:
     """Service settings from `name[:kind][=ENVNAME][!]` tokens, in the original's output
     order; a trailing `!` marks a secret."""
@@ -122,6 +123,7 @@ def _env_keys(
                 deprecated=(deprecated or {}).get(name),
                 pattern=pattern,
                 check=check,
+                choices=(choices or {}).get(name),
             )
         )
     return tuple(out)
@@ -142,7 +144,7 @@ _ETCD2 = _env_keys(
         "ca_file": "ca_file obsoleted by trusted_ca_file and client_cert_auth",
         "peer_ca_file": "peer_ca_file obsoleted peer_trusted_ca_file and peer_client_cert_auth",
     },
-    {"proxy": ("^(on|off|readonly)$", frozenset(("on", "off", "readonly")).__contains__)},
+    choices={"proxy": dict.fromkeys(("on", "off", "readonly"), "")},
 )
 
 _ETCD2_ONLY = "etcd2 options no longer work for etcd"
@@ -221,6 +223,27 @@ COMMANDS = {
 }
 # coreos.update.reboot_strategy: what it does to locksmithd.service.
 REBOOT_STRATEGIES = {"etcd-lock": START, "reboot": START, "off": MASK}
+# manage_etc_hosts: cloud-init's values (cc_update_etc_hosts), and what each does.
+HOSTS_RENDER = "render"  # /etc/hosts written whole from a template with the hostname
+HOSTS_LOCALHOST = "localhost"  # the hostname's 127.0.1.1 line added; other lines kept
+HOSTS_LEAVE = "leave"
+ETC_HOSTS = {
+    "true": HOSTS_RENDER,
+    "template": HOSTS_RENDER,
+    "localhost": HOSTS_LOCALHOST,
+    "false": HOSTS_LEAVE,
+}
+# cloud-init reads the value with util.translate_bool: YAML's other spellings of a boolean
+# (`yes`, `on`, `True`, ...) mean the same there, so they do here (docs/compat.md).
+ETC_HOSTS.update(
+    {
+        word: mode
+        for words, mode in ((("yes", "on", "1"), HOSTS_RENDER), (("no", "off", "0"), HOSTS_LEAVE))
+        for base in words
+        for word in (base, base.capitalize(), base.upper())
+    }
+)
+ETC_HOSTS.update({"True": HOSTS_RENDER, "TRUE": HOSTS_RENDER, "False": HOSTS_LEAVE, "FALSE": HOSTS_LEAVE})
 ENCODINGS = ("b64", "base64", "gz", "gzip", "gz+b64", "gz+base64", "gzip+b64", "gzip+base64")
 
 _GITHUB = "trying to fetch from a remote endpoint introduces too many intermittent errors"
@@ -341,19 +364,17 @@ KEYS = Key(
         Key("ssh_authorized_keys", STRING_LIST, "public keys for the user core"),
         _s(
             "hostname",
-            "the machine's hostname: labels of letters, digits and `-`, at most 253 characters",
-            pattern=r"^(?=.{1,253}\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-            r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$",
-            check=rules.is_hostname,
+            "the machine's hostname, as `hostnamectl set-hostname` takes it: a valid hostname is "
+            "the static one; any other text is the pretty hostname, and its cleaned form the static one",
         ),
         Key("users", STRUCT_LIST, "users to create or update", children=USER),
         Key("write_files", STRUCT_LIST, "files to write", children=WRITE_FILE),
         _s(
             "manage_etc_hosts",
-            "`localhost` writes /etc/hosts",
+            "/etc/hosts, with cloud-init's meanings: `true` or `template` write it whole with the "
+            "hostname, `localhost` adds the hostname's 127.0.1.1 line, `false` leaves it alone",
             file="/etc/hosts",
-            pattern="^localhost$",
-            check="localhost".__eq__,
+            choices=ETC_HOSTS,
         ),
         Key("coreos", STRUCT, "CoreOS-specific settings", children=COREOS),
     ),

@@ -30,6 +30,16 @@ def known_values(metadata: Metadata, environment: dict[str, str]) -> dict[str, s
     }
 
 
+def has_variable(text: str) -> bool:
+    """Whether the text names one of the variables: its value is known only on the machine."""
+    return "$" in text and any("$" + v in text for v in VARIABLES)
+
+
+def all_known(text: str, values: dict[str, str]) -> bool:
+    """Whether every variable the text names has a value."""
+    return all(values.get(v) for v in VARIABLES if "$" + v in text)
+
+
 def substitute(text: str, values: dict[str, str]) -> str:
     if "$" not in text:
         return text

@@ -183,7 +183,8 @@ class _Compiler:
             # The whole input (gzip'd) keeps the unit name a plain script has; an included one
             # is named after its digest.
             whole = self.path if region is None else ""
-            found = self.script(doc.data, _at(region, self.path, 1, 1), "this script", whole)
+            name = self.path.rpartition("/")[2] if region is None else ""
+            found = self.script(doc.data, _at(region, self.path, 1, 1), "this script", whole, name)
             return [found] if found is not None else []
         if doc.kind == kinds.MIME:
             return self.multipart(doc.data, region, depth)
@@ -213,24 +214,24 @@ class _Compiler:
         values = self.values if self.values is not None and "$" in text else None
         return build.build(self.path, top, self.diags, values)
 
-    def script(self, data: bytes, span: Span, what: str, path: str = "") -> CloudConfig | None:
+    def script(
+        self, data: bytes, span: Span, what: str, path: str = "", name: str = ""
+    ) -> CloudConfig | None:
         """A script that runs from where ccgen apply writes it; its unit is named after `path`
-        (the input, when the script is the whole input), else after its digest."""
+        (the input, when the script is the whole input), else after its digest, and
+        described by `name` (a MIME part's file name)."""
         first = data.split(b"\n", 1)[0]
         if not first.startswith(b"#!"):
             self.diags.error(span, "script", f"{what} must begin with #!", "it is not run")
             return None
-        argv = first[2:].decode("utf-8", "replace").split()
-        if not argv or not argv[0].startswith("/"):
-            self.diags.error(span, "script", "a script's #! line must name an absolute interpreter path")
-            return None
+        argv = source.interpreter(first, span, self.diags)
         digest = sha256(data).hexdigest()
         earlier = self.scripts.get(digest)
         if earlier is not None:
             self.diags.info(span, "script-repeated", f"the same script as {earlier}", "it runs once")
             return None
         self.scripts[digest] = str(span)
-        script = Script(path or cache.script_path(digest), tuple(argv), span, digest, data)
+        script = Script(path or cache.script_path(digest), tuple(argv), span, digest, data, name)
         return CloudConfig((self.path,), scripts=(script,))
 
     # MIME
@@ -279,7 +280,7 @@ class _Compiler:
             return [] if text is None else [self.cloud_config(text, content, offset)]
         if kind == formats.SCRIPT:
             span = content.span(p.body_line, 1) if verbatim else whole
-            found = self.script(data, span, f"a {ctype} part")
+            found = self.script(data, span, f"a {ctype} part", name=p.filename.rpartition("/")[2])
             return [found] if found is not None else []
         if kind == formats.INCLUDE:
             text = self.text(data, p.charset, content, offset)

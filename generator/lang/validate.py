@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import binascii
 
-from ccgen.base.diag import Diagnostics, Span
+from ccgen.base import rules
+from ccgen.base.diag import REPEAT_MAX, Diagnostics, Span
 from ccgen.read import nodes, yaml11
 
 from . import schema
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     Value = Union[str, bytes, bool, int, float, list["Field[Value]"], dict[str, "Field[Value]"]]
     Tree = dict[str, Field[Value]]
 
-_TEMPLATE_HINT = "it looks like an unrendered template such as {{NAME}}"
+_TEMPLATE_HINT = rules.TEMPLATE_HINT
 
 
 def _encodable(text: str) -> bool:
@@ -60,11 +61,42 @@ def _collection_key(node: nodes.Node, budget: int = 10_000) -> nodes.Mapping | n
     return None
 
 
+def distance(a: str, b: str, most: int) -> int:
+    """Edits (insert, delete, substitute, swap two neighbours) from a to b; more than
+    `most` reported as most + 1.  Written out: difflib is no import for the boot path."""
+    if abs(len(a) - len(b)) > most:
+        return most + 1
+    before: list[int] = []
+    row = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(row[j] + 1, cur[j - 1] + 1, row[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], before[j - 2] + 1)
+        before, row = row, cur
+    return min(row[-1], most + 1)
+
+
+def nearest(name: str, known: list[str]) -> str | None:
+    """The one known key a misspelt `name` is closest to (one edit for short names, two
+    for longer ones), or None; only asked for unknown keys, so no cost for good ones."""
+    if len(name) > 64:
+        return None
+    most = 1 if len(name) <= 5 else 2
+    scored = sorted((distance(name, k, most), k) for k in known)
+    if not scored or scored[0][0] > most or (len(scored) > 1 and scored[1][0] == scored[0][0]):
+        return None
+    return scored[0][1]
+
+
 class _Checker:
     def __init__(self, filename: str, diags: Diagnostics, make_span: SpanMaker = Span) -> None:
         self.filename = filename
         self.diags = diags
         self.make_span = make_span
+        self.guesses = 0
 
     def span(self, node: nodes.Node) -> Span:
         return self.make_span(self.filename, node.line, node.column)
@@ -104,7 +136,16 @@ class _Checker:
                 if not _encodable(name):
                     self.diags.error(self.span(knode), "encoding", "a key is not valid Unicode")
                     continue
-                self.diags.warning(self.span(knode), "unknown-key", f'unrecognized key "{name}"')
+                # Guessed only for as many as are shown (diag.REPEAT_MAX): a document of a
+                # million unknown keys must not cost a million guesses.
+                self.guesses += 1
+                near = nearest(name, [k.name for k in key.children]) if self.guesses <= REPEAT_MAX else None
+                self.diags.warning(
+                    self.span(knode),
+                    "unknown-key",
+                    f'unrecognized key "{name}"',
+                    f"did you mean `{near}`?" if near else "",
+                )
                 if key.name == "coreos" and name == "write_files":
                     self.diags.info(
                         self.span(knode), "misplaced-key", "write_files doesn't belong under coreos"
@@ -145,10 +186,16 @@ class _Checker:
                 if v is not None:
                     items.append(v)
             return Field(items, self.span(node))
-        return self.scalar(node, kind, key.check, key.secret, label)
+        return self.scalar(node, kind, key.check, key.secret, label, key.choices)
 
     def scalar(
-        self, node: nodes.Node, kind: str, check: object, secret: bool, label: str
+        self,
+        node: nodes.Node,
+        kind: str,
+        check: object,
+        secret: bool,
+        label: str,
+        choices: dict[str, str] | None = None,
     ) -> Field[Value] | None:
         if not isinstance(node, nodes.Scalar) or node.tag == nodes.NULL:
             self.wrong_type(node, label, kind)
@@ -171,7 +218,11 @@ class _Checker:
             if node.text and callable(check) and not check(node.text):
                 # Kept, marked: what uses it must refuse it (a bad mode must not become 0644).
                 shown = "(a secret value)" if secret else node.text
-                self.diags.error(span, "invalid-value", f"invalid value {shown}")
+                # Spellings that differ only in case (`True` beside `true`) are not listed again.
+                known = choices or {}
+                words = [c for c in known if c == c.lower() or c.lower() not in known]
+                valid = f"valid values: {', '.join(words)}" if words else ""
+                self.diags.error(span, "invalid-value", f"invalid value {shown}", valid)
                 return Field(node.text, span, None, False)
             return Field(node.text, span)
         if kind == schema.BOOL and tag == nodes.BOOL:

@@ -106,6 +106,17 @@ def scalar_tag(tag: str | None, plain: bool, value: str) -> str | None:
     return None
 
 
+def _within(text: str, line: int, column: int) -> tuple[int, int]:
+    """An error at the end of the input, after its last line end, is reported at the end
+    of the file's last line: the line after it does not exist."""
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()
+    if lines and line > len(lines):
+        return len(lines), len(lines[-1]) + 1
+    return line, column
+
+
 def compose_reference(text: str, filename: str, diags: Diagnostics) -> nodes.Node | None:
     """PyYAML's pure-Python parser: the reference every other path must equal."""
     import yaml
@@ -121,6 +132,7 @@ def compose_reference(text: str, filename: str, diags: Diagnostics) -> nodes.Nod
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        line, column = _within(text, line, column)
         # The message is the YAML library's problem, as the original reported it (libyaml's
         # words, which PyYAML shares); what it was doing, and ccgen's hint, are the detail.
         message = e.problem or e.context or "invalid YAML"

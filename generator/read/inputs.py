@@ -123,6 +123,13 @@ class Reader:
         self.seen[("envfile", path + "\0" + ",".join(keys))] = fingerprint.joined(values, keys)
         return values
 
+    def mount_state(self, path: str) -> str:
+        """How the mount holding `path` is mounted ("ro", "rw"; "" without a mount table).
+        Recorded as that word, not the table, which changes at every boot."""
+        state = fingerprint.mount_state(self.host(fingerprint.MOUNTINFO), path)
+        self.seen[("mount", path)] = state
+        return state
+
     def fact(self, name: str, value: str) -> str:
         """A value of ccgen's own build that decides the output (answer() knows each)."""
         self.seen[("fact", name)] = value
@@ -138,6 +145,29 @@ def ccgen_path(reader: Reader) -> str:
 
 
 facts = fingerprint.facts
+
+USR_RO, USR_RW, USR_UNKNOWN = "ro", "rw", ""
+# Systems that mount /usr read-only (os-release ID, ID_LIKE or VARIANT_ID).
+_USR_RO_SYSTEMS = frozenset(("coreos", "flatcar", "rhcos"))
+
+
+def usr_state(reader: Reader) -> str:
+    """Whether /usr is read-only on the system under the reader's root: its mount table
+    on a running system; else, for an image's tree, its fstab and os-release."""
+    return reader.mount_state("/usr") or image_usr_state(reader)
+
+
+def image_usr_state(reader: Reader) -> str:
+    for line in reader.text("/etc/fstab").splitlines():
+        words = line.split()
+        if len(words) >= 4 and not words[0].startswith("#") and words[1].rstrip("/") == "/usr":
+            return USR_RO if "ro" in words[3].split(",") else USR_RW
+    keys = ("ID", "ID_LIKE", "VARIANT_ID")
+    release = reader.env_values("/etc/os-release", keys) or reader.env_values("/usr/lib/os-release", keys)
+    if not release.get("ID"):
+        return USR_UNKNOWN
+    names = {w for v in release.values() for w in v.split()}
+    return USR_RO if names & _USR_RO_SYSTEMS else USR_RW
 
 
 class Input:
@@ -193,6 +223,13 @@ def read_named(path: str, diags: Diagnostics) -> Input | None:
     return Input(path, data)
 
 
+def boot_input_paths() -> list[str]:
+    """Where the generator looks for cloud-config, lowest precedence first."""
+    from ccgen.base import cache
+
+    return [OEM_PATH, INSTALLER_USER_DATA, cache.USER_DATA]
+
+
 def boot_inputs(reader: Reader, diags: Diagnostics) -> tuple[list[Input], Metadata]:
     """What the generator compiles at boot, lowest precedence first: the OEM config, the
     installer's user-data and ccgen's cache, with the cache's metadata; a cache fetched on
@@ -200,10 +237,9 @@ def boot_inputs(reader: Reader, diags: Diagnostics) -> tuple[list[Input], Metada
     from ccgen.base import cache
 
     meta = cache.metadata(reader)
-    paths = [OEM_PATH, INSTALLER_USER_DATA]
-    if cache.belongs_here(reader, meta):
-        paths.append(cache.USER_DATA)
-    else:
+    paths = boot_input_paths()
+    if not cache.belongs_here(reader, meta):
+        paths.remove(cache.USER_DATA)
         diags.info(
             Span(cache.METADATA, 1, 1),
             "cache-foreign",

@@ -47,6 +47,24 @@ def position(data: bytes, offset: int) -> tuple[int, int]:
     return line, len(data[start:offset].decode("utf-8", "replace")) + 1
 
 
+FALLBACK_INTERPRETER = ("/bin/bash",)
+
+
+def interpreter(first: bytes, span: Span, diags: Diagnostics) -> tuple[str, ...]:
+    """What runs a script, from its `#!` line.  A line that names no absolute path
+    (`#!bash`) is a warning, and the script runs with bash, as the original ran every one."""
+    argv = first[2:].decode("utf-8", "replace").split()
+    if argv and argv[0].startswith("/"):
+        return tuple(argv)
+    diags.warning(
+        span,
+        "script",
+        "a script's #! line names no absolute interpreter path",
+        "it runs with /bin/bash, as the original ran every script",
+    )
+    return FALLBACK_INTERPRETER
+
+
 def classify(path: str, data: bytes, diags: Diagnostics) -> Document | None:
     """The document in `data`, or None (with a diagnostic) when it cannot be used."""
     if len(data) > MAX_BYTES:
@@ -62,13 +80,8 @@ def classify(path: str, data: bytes, diags: Diagnostics) -> Document | None:
         return Document(path, EMPTY)
     first = data.split(b"\n", 1)[0]
     if first.startswith(b"#!"):
-        argv = first[2:].decode("utf-8", "replace").split()
-        if not argv or not argv[0].startswith("/"):
-            diags.error(
-                Span(path, 1, 1), "script", "a script's #! line must name an absolute interpreter path"
-            )
-            return None
-        return Document(path, SCRIPT, interpreter=tuple(argv), compressed=compressed, data=data)
+        argv = interpreter(first, Span(path, 1, 1), diags)
+        return Document(path, SCRIPT, interpreter=argv, compressed=compressed, data=data)
     if first.rstrip() == HEADER.encode():
         try:
             text = data.decode("utf-8")

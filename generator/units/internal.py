@@ -128,6 +128,17 @@ def script_name(s: Script) -> str:
     return f"{names.SCRIPT_PREFIX}{unitfile.escape_path(s.path)}.service"
 
 
+NAME_SHOWN_MAX = 80
+
+
+def description_word(name: str) -> str:
+    """A file name the user chose, safe in a Description=: one printable line, `%` doubled
+    (systemd expands specifiers there), quoted, and bounded."""
+    from ccgen.base.diag import one_line
+
+    return '"' + one_line(name, NAME_SHOWN_MAX).replace("%", "%%").replace('"', "'") + '"'
+
+
 def script(s: Script, ccgen: str, instance: str, after: str | None = None) -> tuple[str, str]:
     """A script's unit; `after`: the script before it, so that scripts run in their order.
     A script that is not its own input (s.data, a MIME part) runs from where ccgen apply
@@ -137,6 +148,8 @@ def script(s: Script, ccgen: str, instance: str, after: str | None = None) -> tu
     words = " ".join(exec_word(w) for w in (*s.interpreter, run))
     done = f"{cache.APPLIED}/{cache.marker(instance, 'script:' + s.digest)}"
     what = s.path if s.data is None else f"from {s.span.file}, line {s.span.line}"
+    if s.name and s.data is not None:
+        what = f"{description_word(s.name)} ({what})"
     text = (
         UnitText(s.span)
         .add("Unit", "Description", f"cloud-config user-data script {what}")

@@ -224,6 +224,7 @@ def assemble(found: list[Link], c: Collector) -> list[Link]:
                 f"{n!r} is a slave of {masters[n]!r}: its addresses, routes, DHCP and DNS are not used",
             )
             link = replace(link, addresses=(), routes=(), dhcp="", dns=(), domains=())
+        link = _without_repeats(link, c)
         out.append(
             replace(
                 link,
@@ -232,6 +233,28 @@ def assemble(found: list[Link], c: Collector) -> list[Link]:
             )
         )
     return out
+
+
+def _without_repeats(link: Link, c: Collector) -> Link:
+    """One address per IP and one copy of each route: networkd keeps the last of two
+    addresses with the same IP (whatever their prefixes) and complains; the first is kept
+    here, as the platform listed it first, and the others are named."""
+    seen: dict[str, str] = {}
+    kept = []
+    for a in link.addresses:
+        ip = a.split("/", 1)[0]
+        if ip in seen:
+            c.warning(
+                link.where,
+                f"{link.name or link.mac!r}: address {a} repeats {seen[ip]}; only the first is used",
+            )
+            continue
+        seen[ip] = a
+        kept.append(a)
+    routes = tuple(dict.fromkeys(link.routes))
+    if len(kept) == len(link.addresses) and len(routes) == len(link.routes):
+        return link
+    return replace(link, addresses=tuple(kept), routes=routes)
 
 
 def _cycles(links: dict[str, Link], masters: dict[str, str], c: Collector) -> None:

@@ -93,7 +93,7 @@ def _media(req: Request, notes: list[str]) -> bytes | None:
         candidates += [d for d in proc.stdout.split() if d not in candidates]
     for dev in candidates:
         try:
-            xml = device.read_from_device(dev, "ovf-env.xml")
+            xml = device.read_from_device(dev, "ovf-env.xml", root=req.root)
         except FetchError as e:
             notes.append(str(e))
             continue

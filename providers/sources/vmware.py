@@ -90,7 +90,7 @@ def _ovf_xml(req: Request, guestinfo: GuestInfo | None) -> bytes | None:
         return xml
     disk = device.find_device(OVF_LABELS, 0)
     if disk is not None:
-        xml = device.read_from_device(disk, "ovf-env.xml")
+        xml = device.read_from_device(disk, "ovf-env.xml", root=req.root)
         if xml is not None:
             return xml
     value = guestinfo.get("ovfEnv") if guestinfo is not None else ""
