@@ -115,6 +115,12 @@ def _fetch(p: Provider, a: argparse.Namespace, kernel: dict[str, str]) -> Result
     except FetchError as e:
         _say(f"failed: {e}; the cache is kept")
         return 1, "failed", str(e)
+    except Exception as e:  # a defect in a provider: still a failed fetch, recorded, cache kept
+        if os.environ.get("CCGEN_DEBUG") == "1":
+            raise
+        why = f"internal error: {type(e).__name__}: {str(e)[:200]}"
+        _say(f"failed: {why}; the cache is kept")
+        return 1, "failed", why
 
 
 def record(run_dir: str, provider: str, result: str, detail: str) -> None:

@@ -64,10 +64,10 @@ def dig(doc: object, *path: str | int) -> object:
 
 def json_object(raw: bytes, what: str) -> dict[str, object]:
     """A JSON object, or FetchError: half-understood metadata must not replace the cache."""
-    import json
+    from ccgen.nesting import loads
 
     try:
-        doc = json.loads(raw)
+        doc = loads(raw)
     except ValueError as e:
         raise FetchError(f"{what} is not valid JSON: {e}") from None
     if not isinstance(doc, dict):
