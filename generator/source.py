@@ -68,7 +68,16 @@ def classify(path: str, data: bytes, diags: Diagnostics) -> Document | None:
         return Document(path, EMPTY)
     first = data.split(b"\n", 1)[0]
     if first.startswith(b"#!"):
-        argv = first[2:].decode("utf-8", "replace").split()
+        line = first.rstrip(b"\r")
+        if any(c < 0x20 and c != 0x09 or c == 0x7F for c in line):
+            diags.error(
+                Span(path, 1, 1),
+                "script",
+                "a script's #! line holds a control character",
+                "NUL, ESC, BEL and the like have no place in an interpreter line",
+            )
+            return None
+        argv = line[2:].decode("utf-8", "replace").split()
         if not argv or not argv[0].startswith("/"):
             diags.error(
                 Span(path, 1, 1), "script", "a script's #! line must name an absolute interpreter path"
