@@ -196,6 +196,10 @@ def _run(p: Provider, a: argparse.Namespace, kernel: dict[str, str], started: fl
         return got
     for note in got.notes:
         _say(note)
+    from . import values
+
+    for dropped in values.take_dropped():  # as the provider's answers became Metadata
+        _say(f"warning: {dropped}")
 
     state = cache.PRESENT if got.user_data is not None else cache.ABSENT
     meta = got.metadata.replace(
