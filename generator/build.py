@@ -78,9 +78,12 @@ class _Builder:
             text = key.value.strip()
             if not text:
                 continue
-            if "\n" in text or "\r" in text or "\0" in text or text.startswith("#"):
+            if not rules.is_key_line(text):
                 self.diags.warning(
-                    key.span, "ssh-key", "an SSH key must be one line and not a comment", "skipped"
+                    key.span,
+                    "ssh-key",
+                    "an SSH key must be one line and not a comment",
+                    "no line break of any kind (\\v, \\f, \\x85, U+2028...) and no NUL; skipped",
                 )
                 continue
             out.append(text)

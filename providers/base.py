@@ -124,10 +124,19 @@ def first_line(data: bytes | None) -> str:
 
 
 def clean_keys(keys: list[str]) -> list[str]:
-    """SSH keys as one line each, without comments or duplicates."""
+    """SSH keys as one line each, without comments or duplicates; a key holding a line
+    break of any kind or a NUL is dropped with a warning (rules.is_key_line)."""
+    from ccgen.rules import KEY_BREAKS, is_key_line
+
+    from . import values
+
     out = []
     for k in keys:
         k = k.strip()
-        if k and "\n" not in k and "\r" not in k and "\0" not in k and not k.startswith("#"):
+        if not k or k.startswith("#"):
+            continue
+        if is_key_line(k):
             out.append(k)
+        elif not KEY_BREAKS.isdisjoint(k):
+            values.warn(f"an SSH key holding a line break or NUL dropped: {k[:60]!r}")
     return list(dict.fromkeys(out))

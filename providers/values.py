@@ -34,10 +34,14 @@ def take_dropped() -> list[str]:
     return out
 
 
+def warn(message: str) -> None:
+    _dropped.append(message)
+
+
 def _drop(value: object, kind: str) -> str:
     shown = str(value)
     shown = shown if len(shown) <= 80 else shown[:80] + "..."
-    _dropped.append(f"metadata value {shown!r} dropped: not {kind}")
+    warn(f"metadata value {shown!r} dropped: not {kind}")
     return ""
 
 
