@@ -89,7 +89,11 @@ class Diagnostic:
         return f"{self.message}; {self.detail}" if self.detail else self.message
 
     def format(self) -> str:
-        return f"{self.span}: {self.severity.label}: {self.text()} [{self.code}]"
+        # The message is escaped when it is made (Diagnostics.add); the file name here.
+        where = str(self.span)
+        if not where.isprintable():
+            where = one_line(where, 2000)
+        return f"{where}: {self.severity.label}: {self.text()} [{self.code}]"
 
     def as_json(self) -> dict[str, object]:
         return {

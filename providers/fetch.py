@@ -22,7 +22,10 @@ RUN_DIR = "/run/ccgen"
 
 
 def _say(message: str) -> None:
-    sys.stderr.write(f"ccgen fetch: {message}\n")
+    from ccgen.diag import one_line
+
+    # Messages quote servers' answers and headers: their control characters escaped.
+    sys.stderr.write(f"ccgen fetch: {one_line(message, 2000)}\n")
 
 
 def _seconds(text: str) -> float:
