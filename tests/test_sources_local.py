@@ -395,3 +395,19 @@ def test_gzip_user_data_is_stored_as_given(tmp_path: Path) -> None:
     packed = gzip.compress(USER_DATA)
     r = nocloud(tmp_path, seed(tmp_path, "instance-id: z\n", packed))
     assert r.status == 0 and r.user_data() == packed  # the generator unpacks it, for every provider
+
+
+def test_vmware_honours_the_deadline_across_its_calls(tmp_path: Path) -> None:
+    """Issue 22, finding 9: every vmware-rpctool call 3 s slow, --deadline 5: the fetch ends
+    near 5 s, not after 25 calls of 10 s each."""
+    env = guestinfo(tmp_path, {"hostname": "h1", "coreos.config.data": "#cloud-config\n"})
+    tool = tmp_path / "bin" / "vmware-rpctool"
+    tool.write_text(tool.read_text().replace('echo "$1" >>', 'sleep 3; echo "$1" >>'))
+    start = time.monotonic()
+    r = fetch("vmware", tmp_path, "--deadline", "5", env=env)
+    took = time.monotonic() - start
+    assert r.status == 1 and "deadline" in r.stderr, r.stderr
+    assert took < 12, f"{took:.1f} s"
+    calls = (tmp_path / "rpctool.log").read_text().splitlines() if (tmp_path / "rpctool.log").exists() else []
+    assert len(calls) <= 2, calls
+    assert not (tmp_path / "cache").exists()
