@@ -148,6 +148,10 @@ class Diagnostics:
         n = self._counts.get(key, 0) + 1
         self._counts[key] = n
         if n <= REPEAT_MAX:
+            if "://" in message or "://" in detail:  # an #include's URL may hold a password
+                from .redact import in_text
+
+                message, detail = in_text(message), in_text(detail)
             self._items.append(Diagnostic(span, severity, code, one_line(message), one_line(detail)))
 
     def error(self, span: Span, code: str, message: str, detail: str = "") -> None:

@@ -23,9 +23,11 @@ RUN_DIR = "/run/ccgen"
 
 def _say(message: str) -> None:
     from ccgen.diag import one_line
+    from ccgen.redact import in_text
 
-    # Messages quote servers' answers and headers: their control characters escaped.
-    sys.stderr.write(f"ccgen fetch: {one_line(message, 2000)}\n")
+    # Messages quote servers' answers and headers: their control characters escaped, and
+    # the URLs they name without credentials (an #include's password or signature).
+    sys.stderr.write(f"ccgen fetch: {one_line(in_text(message), 2000)}\n")
 
 
 def _seconds(text: str) -> float:
@@ -130,7 +132,9 @@ def record(run_dir: str, provider: str, result: str, detail: str) -> None:
     """What this fetch did, for `ccgen status` (/run/ccgen/fetch.json)."""
     import json
 
-    body = {"provider": provider, "result": result, "detail": detail, "time": int(time.time())}
+    from ccgen.redact import in_text
+
+    body = {"provider": provider, "result": result, "detail": in_text(detail), "time": int(time.time())}
     try:
         attributes.replace(os.path.join(run_dir, "fetch.json"), json.dumps(body).encode())
     except OSError as e:
