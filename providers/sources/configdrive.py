@@ -25,8 +25,8 @@ def fetch(req: Request) -> Result:
     latest = os.path.join(req.source, "openstack", "latest")
     if not os.path.isdir(latest):
         raise FetchError(f"{latest} does not exist: not a config drive")
-    user_data = read_file(os.path.join(latest, "user_data"))
-    raw = read_file(os.path.join(latest, "meta_data.json"))
+    user_data = read_file(os.path.join(latest, "user_data"), tree=req.source)
+    raw = read_file(os.path.join(latest, "meta_data.json"), tree=req.source)
     values: dict[str, str] = {}
     keys: list[str] = []
     if raw is not None and raw.strip():

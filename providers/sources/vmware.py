@@ -107,7 +107,7 @@ def _ovf_xml(req: Request, guestinfo: GuestInfo | None) -> bytes | None:
     from .. import device
 
     if req.source is not None:
-        xml = device.read_file(os.path.join(req.source, "ovf-env.xml"))
+        xml = device.read_file(os.path.join(req.source, "ovf-env.xml"), tree=req.source)
         if xml is None:
             raise FetchError(f"{req.source} has no ovf-env.xml")
         return xml
