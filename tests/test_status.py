@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from ccgen import boot, names, record, status
 from ccgen.diag import Diagnostic, Diagnostics, Severity, Span
@@ -291,26 +289,3 @@ def test_a_huge_record_is_not_read_whole(tmp_path: Path) -> None:
     peak_kib = int(proc.stderr.strip().splitlines()[-1])
     assert "unreadable record /run/ccgen/fetch.json: larger than" in proc.stdout, proc.stdout
     assert took < 5 and peak_kib < 100 * 1024, (took, peak_kib)
-
-
-@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
-@given(
-    st.binary(max_size=300)
-    | st.recursive(
-        st.none() | st.integers() | st.text(), lambda c: st.lists(c) | st.dictionaries(st.text(), c)
-    ).map(lambda v: json.dumps(v).encode())
-)
-def test_any_record_bytes_are_said_or_shown_never_raised(data: bytes) -> None:
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        root = tree(Path(tmp) / "root", meta="STATE=present\n")
-        (root / "run/ccgen").mkdir(parents=True, exist_ok=True)
-        for name in ("fetch.json", "apply.json"):
-            (root / "run/ccgen" / name).write_bytes(data)
-        rec = root / names.NORMAL_DIR.lstrip("/") / record.NAME
-        rec.write_bytes(rec.read_bytes() + b"diag=" + data.replace(b"\n", b"\t") + b"\n")
-        state = status.collect(str(root), live=False)
-        out = status.text(state)
-        json.dumps(state)
-        assert not any(c < " " and c != "\n" for c in out), repr(out)
