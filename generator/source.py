@@ -68,8 +68,8 @@ def classify(path: str, data: bytes, diags: Diagnostics) -> Document | None:
         return Document(path, EMPTY)
     first = data.split(b"\n", 1)[0]
     if first.startswith(b"#!"):
-        line = first.rstrip(b"\r")
-        if any(c < 0x20 and c != 0x09 or c == 0x7F for c in line):
+        shebang = first.rstrip(b"\r")
+        if any((c < 0x20 and c != 0x09) or c == 0x7F for c in shebang):
             diags.error(
                 Span(path, 1, 1),
                 "script",
@@ -77,7 +77,7 @@ def classify(path: str, data: bytes, diags: Diagnostics) -> Document | None:
                 "NUL, ESC, BEL and the like have no place in an interpreter line",
             )
             return None
-        argv = line[2:].decode("utf-8", "replace").split()
+        argv = shebang[2:].decode("utf-8", "replace").split()
         if not argv or not argv[0].startswith("/"):
             diags.error(
                 Span(path, 1, 1), "script", "a script's #! line must name an absolute interpreter path"

@@ -268,7 +268,9 @@ def worst_inputs() -> dict[str, bytes]:
         "JSON nested 16 million deep": (b'{"ignition": ' + b"[" * cap)[:cap],
         "100,000 MIME parts, CR line ends": b'Content-Type: multipart/mixed; boundary="b"\r\r'
         + b"--b\rContent-Type: text/cloud-config\r\r#cloud-config\rhostname: a\r" * 100_000,
-        "8 million CR-only lines of MIME": (b'Content-Type: multipart/mixed; boundary="b"\r\r' + b"x\r" * cap)[:cap],
+        "8 million CR-only lines of MIME": (
+            b'Content-Type: multipart/mixed; boundary="b"\r\r' + b"x\r" * cap
+        )[:cap],
     }
 
 
@@ -372,10 +374,14 @@ def mime_documents(draw: st.DrawFn) -> bytes:
 
     parts = []
     for _ in range(draw(st.integers(0, 5))):
-        ctype = draw(st.sampled_from(["text/cloud-config", "text/x-shellscript", "text/plain", "multipart/mixed"]))
+        ctype = draw(
+            st.sampled_from(["text/cloud-config", "text/x-shellscript", "text/plain", "multipart/mixed"])
+        )
         body = draw(st.sampled_from([b"#cloud-config", b"#!/bin/sh", b"hostname: a", b"zz: [", b"", b"--b"]))
         lines = [b"--b", b"Content-Type: " + ctype.encode(), b"", body]
-        lines += draw(st.lists(st.sampled_from([b"hostname: x", b"zzbad: 1", b"  - a", b"--b", b"\x00"]), max_size=3))
+        lines += draw(
+            st.lists(st.sampled_from([b"hostname: x", b"zzbad: 1", b"  - a", b"--b", b"\x00"]), max_size=3)
+        )
         parts.append(b"".join(line + nl() for line in lines))
     head = b'Content-Type: multipart/mixed; boundary="b"' + nl() + b"MIME-Version: 1.0" + nl() + nl()
     return head + b"".join(parts) + draw(st.sampled_from([b"--b--", b"", b"--b"])) + nl()

@@ -99,7 +99,9 @@ def test_the_generator_writes_everything_else(case: str, tmp_path: Path) -> None
     assert proc.returncode in (0, 1), proc.stderr
     assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     written = set(os.listdir(out))
-    assert {"ccgen-apply.service", "example-agent.service", ".ccgen-plan", ".ccgen-status"} <= written, written
+    assert {"ccgen-apply.service", "example-agent.service", ".ccgen-plan", ".ccgen-status"} <= written, (
+        written
+    )
     assert any(n.startswith("ccgen-fetch-") for n in written), written
     assert "/var/lib/ccgen/user-data:" in proc.stderr  # said, with its position
 
@@ -162,7 +164,7 @@ def test_one_deep_gce_key_comment_keeps_the_fetch(tmp_path: Path) -> None:
         r = fetch("gce", tmp_path, "--endpoint", server.url)
     assert r.status == 0 and "Traceback" not in r.stderr, r.stderr
     assert (tmp_path / "run" / "fetch.json").exists() and r.attributes_file.exists()
-    assert any("AAAAC3Nza" in k for k in r.keys())
+    assert any("AAAAC3Nza" in k for k in r.keys())  # noqa: SIM118 (Run.keys: the cached keys)
 
 
 def test_a_deep_config_drive_is_a_fetch_error(tmp_path: Path) -> None:

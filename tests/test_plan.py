@@ -331,7 +331,9 @@ def damaged_setup(tmp: Path) -> tuple[Path, Path, bytes, tuple[str, dict[str, st
     return root, out, plan.read_bytes(), baseline
 
 
-def check_flip(root: Path, out: Path, good: bytes, baseline: tuple[str, dict[str, str]], at: int, x: int) -> str:
+def check_flip(
+    root: Path, out: Path, good: bytes, baseline: tuple[str, dict[str, str]], at: int, x: int
+) -> str:
     plan = root / cache.PLAN.lstrip("/")
     bad = bytearray(good)
     bad[at] ^= x
@@ -353,7 +355,9 @@ def test_every_flipped_byte_of_a_plan_compiles_afresh(tmp_path: Path) -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.data())
-def test_random_damage_never_replays_other_output(tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
+def test_random_damage_never_replays_other_output(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
     tmp = tmp_path_factory.mktemp("flip")
     root, out, good, baseline = damaged_setup(tmp)
     at = data.draw(st.integers(0, len(good) - 1))
@@ -389,7 +393,9 @@ def crafted(good: bytes, change: Any) -> bytes:
         ("f", "ok.service", 7, 0o644),
     ],
 )
-def test_a_crafted_plan_with_a_valid_digest_is_refused(tmp_path: Path, entry: tuple[str, str, Any, int]) -> None:
+def test_a_crafted_plan_with_a_valid_digest_is_refused(
+    tmp_path: Path, entry: tuple[str, str, Any, int]
+) -> None:
     root, out, good, baseline = damaged_setup(tmp_path)
     plan = root / cache.PLAN.lstrip("/")
 
@@ -411,10 +417,12 @@ def test_the_crafted_plan_itself_would_replay(tmp_path: Path) -> None:
     assert run(root, out) == ("replayed", baseline[1])
 
 
-def test_a_failing_replay_falls_back_to_the_full_compile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_replay_falls_back_to_the_full_compile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from ccgen import replay
 
-    root, out, good, baseline = damaged_setup(tmp_path)
+    root, out, _, baseline = damaged_setup(tmp_path)
 
     def broken(*args: object) -> None:
         raise ValueError("a replay that fails however it fails")

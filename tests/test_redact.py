@@ -43,7 +43,10 @@ def test_url(given_: str, shown: str) -> None:
     assert redact.in_text(f"include: {given_}: not found") == f"include: {shown}: not found"
 
 
-@given(st.text(alphabet=st.sampled_from("ab:/@?&=#%. "), max_size=40), st.text(alphabet="XYZ", min_size=3, max_size=8))
+@given(
+    st.text(alphabet=st.sampled_from("ab:/@?&=#%. "), max_size=40),
+    st.text(alphabet="XYZ", min_size=3, max_size=8),
+)
 def test_no_password_survives(noise: str, secret: str) -> None:
     text = f"{noise} https://u:{secret}@h/p?sig={secret}&token={secret} {noise}"
     assert secret not in redact.in_text(text)

@@ -195,7 +195,7 @@ def test_a_servers_escapes_are_printed_escaped(tmp_path: Path) -> None:
         meta="STATE=present\n",
         diags=[Diagnostic(Span(f"/u{ESCAPES}", 1, 1), Severity.WARNING, "x", "m")],
     )
-    code, out = run_status(root)
+    _, out = run_status(root)
     assert "\x1b" not in out and "\x07" not in out, repr(out)
     assert "\\x1b]0;pwned\\x07" in out
 
@@ -208,7 +208,7 @@ def test_a_fetch_error_on_stderr_is_escaped(tmp_path: Path) -> None:
     with FakeMeta(b) as server:
         r = fetch("url", tmp_path, "--deadline", "3", cmdline=f"cloud-config-url={server.url}/cc.yml")
     assert r.status == 1 and "\x1b" not in r.stderr and "\x07" not in r.stderr, repr(r.stderr)
-    code, out = run_status(helpers.make_root(tmp_path / "root", {}))
+    _, out = run_status(helpers.make_root(tmp_path / "root", {}))
     assert "\x1b" not in out
 
 
@@ -251,7 +251,7 @@ def test_a_damaged_apply_record(tmp_path: Path, case: str) -> None:
     root = tree(tmp_path / "root", meta="STATE=present\n")
     (root / "run/ccgen").mkdir(parents=True, exist_ok=True)
     (root / "run/ccgen/apply.json").write_text(DAMAGED_APPLY[case])
-    code, out = run_status(root)
+    _, out = run_status(root)
     assert "note: unreadable record /run/ccgen/apply.json" in out, out
 
 
@@ -270,7 +270,7 @@ def test_a_fifo_in_place_of_a_record_does_not_hang(tmp_path: Path) -> None:
     os.mkfifo(root / "run/ccgen/fetch.json")
     os.mkfifo(root / "run/ccgen/apply.json")
     start = time.monotonic()
-    code, out = run_status(root)
+    _, out = run_status(root)
     assert time.monotonic() - start < 20
     assert "note: unreadable record /run/ccgen/fetch.json: not a regular file" in out, out
     assert "note: unreadable record /run/ccgen/apply.json: not a regular file" in out, out

@@ -8,8 +8,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from hypothesis import given, settings
 import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ccgen import unittext

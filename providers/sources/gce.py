@@ -51,6 +51,7 @@ class _Server:
 def _expired(key: str, now: float) -> bool:
     """Whether a key's `google-ssh {"expireOn": ...}` comment says it has expired."""
     import datetime
+
     from ccgen.nesting import loads
 
     _, marker, rest = key.partition(" google-ssh ")
