@@ -87,14 +87,7 @@ def hostile_root(tmp: Path, user_data: bytes) -> Path:
 def test_the_generator_writes_everything_else(case: str, tmp_path: Path) -> None:
     root = hostile_root(tmp_path, HOSTILE[case])
     out = tmp_path / "out"
-    out.mkdir()
-    proc = subprocess.run(
-        [str(helpers.installed_script("ccgen-generator")), str(out)],
-        env={**os.environ, "CCGEN_ROOT": str(root)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = helpers.run_generator(root, out)
     # Exit 1 is the generator's "some part had an error" (docs/generator.md), not a crash.
     assert proc.returncode in (0, 1), proc.stderr
     assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -135,14 +133,8 @@ def test_an_interpreter_line_with_a_control_character_is_refused(tmp_path: Path)
         root = helpers.example_root(tmp_path / "root")
         helpers.make_root(root, {"/var/lib/ccgen/user-data": line + b"\necho hi\n"})
         out = tmp_path / "out"
-        out.mkdir()
-        proc = subprocess.run(
-            [str(helpers.installed_script("ccgen-generator")), str(out)],
-            env={**os.environ, "CCGEN_ROOT": str(root)},
-            capture_output=True,
-            timeout=60,
-        )
-        assert b"user-data:1:1: error: a script's #! line holds a control character" in proc.stderr
+        proc = helpers.run_generator(root, out)
+        assert "user-data:1:1: error: a script's #! line holds a control character" in proc.stderr
         written = "".join(helpers.tree(out).values())  # the units, not the plan's copy of the input
         assert "INJECTED" not in written and "\x1b" not in written and "\x07" not in written
         assert (out / "ccgen-apply.service").exists()
