@@ -111,9 +111,10 @@ def path_ok(path: "Any") -> bool:
     if len(parts) > 2:
         return False
     for part in parts:
-        if part in ("", ".", "..") or len(part.encode("utf-8", "surrogatepass")) > MAX_NAME:
+        # isprintable: no control character (nor a line or paragraph separator), at C speed.
+        if part in ("", ".", "..") or not part.isprintable():
             return False
-        if any(c < " " or c == "\x7f" for c in part):
+        if len(part.encode("utf-8", "surrogatepass")) > MAX_NAME:
             return False
     return True
 
