@@ -115,7 +115,10 @@ def generate(
     if may_replay(root):
         from ccgen.bootpath import replay
 
-        replayed = replay.replay(root, environ, argv0, outdir)
+        try:
+            replayed = replay.replay(root, environ, argv0, outdir)
+        except Exception:  # whatever a plan does to the replay, the full compile still runs
+            replayed = None
         if replayed is not None:
             return Outcome("replayed", list(replayed.lines), replayed.failed)
     if diags is None:

@@ -22,7 +22,26 @@ def parse(
     inp: Input, diags: Diagnostics, values: dict[str, str] | None = None, includes: Includes | None = None
 ) -> model.CloudConfig | None:
     """The document's model; `values` for substitution (None: leave variables alone);
-    `includes` answers an #include's URL from the cache (None: not looked up)."""
+    `includes` answers an #include's URL from the cache (None: not looked up).  A failure
+    of ccgen's own costs only this document: it is reported, and the other inputs, ccgen's
+    units, the fetch and error units are still generated."""
+    from ccgen.base.diag import Span
+
+    try:
+        return _parse(inp, diags, values, includes)
+    except Exception as e:  # a defect, not bad input: bad input is a diagnostic already
+        diags.error(
+            Span(inp.path, 1, 1),
+            "internal",
+            "this document could not be read",
+            f"{type(e).__name__}: {str(e)[:200]}; the document is left out",
+        )
+        return None
+
+
+def _parse(
+    inp: Input, diags: Diagnostics, values: dict[str, str] | None, includes: Includes | None
+) -> model.CloudConfig | None:
     doc = source.classify(inp.path, inp.data, diags)
     if doc is None or doc.kind == kinds.EMPTY:
         return None

@@ -11,37 +11,88 @@ fetch), error (the config has errors, or the generator did not run while other
 units did), not-run (no record of ccgen at all: it never ran on this system).
 Exit status: 0 done, running or disabled; 1 error; 2 degraded (and bad usage);
 3 still running when --wait timed out; 4 not-run.
+
+Every record is outside input to this command: each is opened without blocking (a
+FIFO in its place is refused, not waited on), read up to MAX_RECORD bytes, parsed
+with the nesting bound, and checked for its shape; one that fails is reported as an
+unreadable record and otherwise ignored.  Every line printed goes through
+diag.one_line, so what a server or a file name said is shown with its control
+characters escaped.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import time
 from typing import Any
 
 from ccgen.base import cache, names, record
-from ccgen.base.diag import Severity
+from ccgen.base.diag import Severity, one_line
 from ccgen.read.inputs import Reader, host_path
+
+MAX_RECORD = 1024 * 1024  # ccgen's records are a few KiB
+LINE_MAX = 4000  # one printed line, escaped
 
 EXIT = {"done": 0, "running": 0, "disabled": 0, "error": 1, "degraded": 2, "not-run": 4}
 EXIT_TIMEOUT = 3
 WAIT_DEFAULT = 300.0
 
 
-def _json(root: str, path: str, unreadable: list[str]) -> dict[str, Any] | None:
-    """A record; None when missing or damaged.  One that exists but may not be read (the
-    apply records are root's) is listed in `unreadable`, so that no word claims to know."""
+def _nonblocking(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+
+
+# A record's fields and their types: anything else makes the record unreadable.
+FETCH_SHAPE = {"provider": str, "result": str, "detail": str, "time": (int, float)}
+APPLY_SHAPE = {"status": int, "steps": dict, "messages": list, "errors": list}
+
+
+def _json(
+    root: str, path: str, unreadable: list[str], damaged: list[str], shape: dict[str, Any]
+) -> dict[str, Any] | None:
+    """A record; None when missing, unreadable or damaged.  One that exists but may not be
+    read (the apply records are root's) is listed in `unreadable`, so that no word claims
+    to know; one that is not a regular file, too big, not JSON, nested too deep or not of
+    its shape is listed in `damaged`."""
+    from ccgen.read.nesting import loads
+
     try:
-        with open(host_path(root, path), encoding="utf-8") as f:
-            value = json.load(f)
+        with open(host_path(root, path), "rb", opener=_nonblocking) as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                damaged.append(f"{path}: not a regular file")
+                return None
+            data = f.read(MAX_RECORD + 1)
     except PermissionError:
         unreadable.append(path)
         return None
-    except (OSError, ValueError):
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    return value if isinstance(value, dict) else None
+    except OSError as e:
+        damaged.append(f"{path}: {e.strerror or e}")
+        return None
+    if len(data) > MAX_RECORD:
+        damaged.append(f"{path}: larger than {MAX_RECORD} bytes")
+        return None
+    try:
+        value = loads(data)
+    except ValueError as e:  # UnicodeDecodeError and the nesting bound's TooDeep included
+        damaged.append(f"{path}: {str(e)[:200]}")
+        return None
+    if not isinstance(value, dict):
+        damaged.append(f"{path}: not a JSON object")
+        return None
+    for key, kind in shape.items():
+        if key in value and (not isinstance(value[key], kind) or isinstance(value[key], bool)):
+            damaged.append(f"{path}: {key} is not {getattr(kind, '__name__', 'a number')}")
+            return None
+    steps = value.get("steps", {})
+    if isinstance(steps, dict) and not all(isinstance(v, str) for v in steps.values()):
+        damaged.append(f"{path}: a step's result is not text")
+        return None
+    return value
 
 
 def _generated_units(root: str) -> set[str]:
@@ -105,9 +156,10 @@ def collect(root: str, live: bool) -> dict[str, Any]:
     fields, diagnostics = record.parse(gen_text)
     meta = cache.metadata(reader)
     unreadable: list[str] = []
-    fetch = _json(root, f"{names.RUN_DIR}/fetch.json", unreadable)
-    apply_run = _json(root, f"{names.RUN_DIR}/apply.json", unreadable) or _json(
-        root, f"{cache.APPLIED}/last.json", unreadable
+    damaged: list[str] = []
+    fetch = _json(root, f"{names.RUN_DIR}/fetch.json", unreadable, damaged, FETCH_SHAPE)
+    apply_run = _json(root, f"{names.RUN_DIR}/apply.json", unreadable, damaged, APPLY_SHAPE) or _json(
+        root, f"{cache.APPLIED}/last.json", unreadable, damaged, APPLY_SHAPE
     )
     busy = queued(_generated_units(root)) if live else []
     state = {
@@ -129,6 +181,7 @@ def collect(root: str, live: bool) -> dict[str, Any]:
         "diagnostics": [d.as_json() for d in diagnostics],
         "running": busy,
         "unreadable": unreadable,
+        "damaged": damaged,
     }
     state["status"] = word(state, diagnostics)
     return state
@@ -196,7 +249,10 @@ def text(state: dict[str, Any]) -> str:
         lines.append(f"running: {', '.join(sorted(state['running']))}")
     for path in state["unreadable"]:
         lines.append(f"note: {path} is not readable by this user; run as root for the whole status")
-    return "\n".join(lines) + "\n"
+    for why in state["damaged"]:
+        lines.append(f"note: unreadable record {why}")
+    # Records hold what servers and files said: one escape for every line printed.
+    return "".join(one_line(line, LINE_MAX) + "\n" for line in lines)
 
 
 def main(root: str, fmt: str, wait: bool, timeout: float) -> int:

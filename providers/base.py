@@ -57,6 +57,7 @@ class Result:
         notes: list[str] | None = None,
         finish: Callable[[], None] | None = None,
         network: bytes | None = None,
+        network_unusable: bool = False,
     ) -> None:
         self.user_data = user_data
         self.metadata = metadata
@@ -66,6 +67,11 @@ class Result:
         self.finish = finish
         # The platform's network configuration as providers/netconf/stored.py records it.
         self.network = network
+        # The platform has network data but it could not be read (damaged, too large): the
+        # fetch keeps the network data the cache already has, as it never replaces a good
+        # cache with a failed answer. Storing none would remove the installed units, and on
+        # a platform without DHCP that leaves the machine unreachable.
+        self.network_unusable = network_unusable
 
 
 class Provider:
@@ -127,10 +133,18 @@ def first_line(data: bytes | None) -> str:
 
 
 def clean_keys(keys: list[str]) -> list[str]:
-    """SSH keys as one line each, without comments or duplicates."""
+    """SSH keys as one line each, without comments or duplicates; a key holding a line
+    break of any kind or a NUL is dropped with a warning (rules.is_key_line)."""
+    from ccgen.base.metavalues import warn
+    from ccgen.base.rules import KEY_BREAKS, is_key_line
+
     out = []
     for k in keys:
         k = k.strip()
-        if k and "\n" not in k and "\r" not in k and "\0" not in k and not k.startswith("#"):
+        if not k or k.startswith("#"):
+            continue
+        if is_key_line(k):
             out.append(k)
+        elif not KEY_BREAKS.isdisjoint(k):
+            warn(f"an SSH key holding a line break or NUL dropped: {k[:60]!r}")
     return list(dict.fromkeys(out))

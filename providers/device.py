@@ -13,10 +13,18 @@ MAX_FILE = 16 * 1024 * 1024
 BY_LABEL = "/dev/disk/by-label"
 
 
-def read_file(path: str, limit: int = MAX_FILE) -> bytes | None:
-    """A regular file's bytes, None when it is missing; FetchError when unreadable or too big."""
+def read_file(path: str, limit: int = MAX_FILE, tree: str | None = None) -> bytes | None:
+    """A regular file's bytes, None when it is missing; FetchError when unreadable or too big.
+    With `tree` (a seed's or a drive's top directory), a path whose symlinks lead out of
+    the tree is refused: a link inside a seed may point within it, never elsewhere."""
     from ccgen.read.inputs import read_file as read
 
+    if tree is not None:
+        top = os.path.realpath(tree)
+        resolved = os.path.realpath(path)
+        if os.path.commonpath([top, resolved]) != top:
+            raise FetchError(f"{path}: a symlink out of {tree}; not followed")
+        path = resolved
     try:
         data = read(path, limit)
     except OSError as e:

@@ -22,7 +22,12 @@ RUN_DIR = "/run/ccgen"
 
 
 def _say(message: str) -> None:
-    sys.stderr.write(f"ccgen fetch: {message}\n")
+    from ccgen.base.diag import one_line
+    from ccgen.base.redact import in_text
+
+    # Messages quote servers' answers and headers: their control characters escaped, and
+    # the URLs they name without credentials (an #include's password or signature).
+    sys.stderr.write(f"ccgen fetch: {one_line(in_text(message), 2000)}\n")
 
 
 def _seconds(text: str) -> float:
@@ -135,6 +140,12 @@ def _fetch(p: Provider, a: argparse.Namespace, kernel: dict[str, str]) -> Result
     except FetchError as e:
         _say(f"failed: {e}; the cache is kept")
         return 1, "failed", str(e)
+    except Exception as e:  # a defect in a provider: still a failed fetch, recorded, cache kept
+        if os.environ.get("CCGEN_DEBUG") == "1":
+            raise
+        why = f"internal error: {type(e).__name__}: {str(e)[:200]}"
+        _say(f"failed: {why}; the cache is kept")
+        return 1, "failed", why
 
 
 def record(
@@ -143,7 +154,9 @@ def record(
     """What this fetch did, for `ccgen status` (/run/ccgen/fetch.json)."""
     import json
 
-    body = {"provider": provider, "result": result, "detail": detail, "time": int(time.time())}
+    from ccgen.base.redact import in_text
+
+    body = {"provider": provider, "result": result, "detail": in_text(detail), "time": int(time.time())}
     body.update(extra or {})
     try:
         attributes.replace(os.path.join(run_dir, "fetch.json"), json.dumps(body).encode())
@@ -236,6 +249,10 @@ def _run(
         return got
     for note in got.notes:
         _say(note)
+    from . import values
+
+    for dropped in values.take_dropped():  # as the provider's answers became Metadata
+        _say(f"warning: {dropped}")
 
     state = cache.PRESENT if got.user_data is not None else cache.ABSENT
     meta = got.metadata.replace(
@@ -243,10 +260,17 @@ def _run(
         state=state,
         machine_key=cache.machine_key(Reader(a.root)),
     )
-    snap = store.Snapshot(got.user_data, meta, got.keys, _includes(p, a, got, started), got.network)
-    network = _network(got.network, extra)
+    network_data = got.network
+    includes = _includes(p, a, got, started)
     try:
         with store.locked(a.cache_dir):
+            if network_data is None and got.network_unusable:
+                # The platform's network data is there but damaged: the last good one stays.
+                before = store.load(a.cache_dir)
+                network_data = before.network if before is not None else None
+                if network_data is not None:
+                    _say("network: the platform's network data cannot be used; the cached one is kept")
+            snap = store.Snapshot(got.user_data, meta, got.keys, includes, network_data)
             changed = store.store(a.cache_dir, snap)
     except FetchError as e:
         _say(f"{e}; nothing stored")
@@ -254,6 +278,7 @@ def _run(
     except OSError as e:
         _say(f"cannot store the cache in {a.cache_dir}: {e.strerror or e}")
         return 1, "failed", f"cannot store the cache: {e.strerror or e}"
+    network = _network(network_data, extra)
     _mark_answered(a.run_dir, p.name)
     _attributes(a, meta, p.name)
     if changed:

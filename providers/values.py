@@ -1,42 +1,78 @@
 """The values a platform hands over, checked before they reach the cache and /run/metadata.
 
-Every metadata value becomes one KEY=VALUE line in files that shells and
-systemd's EnvironmentFile= read, so a value is kept only when it is one plain
-word; anything else is dropped rather than quoted.
+Every metadata value becomes one KEY=VALUE line in files that shells source
+(/run/metadata/ccgen, /etc/environment) and is put into units and scripts by
+`$public_ipv4` & co., so each kind has one strict syntax: a hostname is
+letters, digits, `-`, `_` and dots; an address is an IPv4 dotted quad or an
+IPv6 address without a zone id (`%eth0`); an id, a region, a zone or a type is
+letters, digits and `._:@+-_`.  None of these characters means anything to a
+shell or to systemd.  A value that fails is dropped, with a warning, never
+quoted.  The syntax of each kind is ccgen.base.metavalues', shared with cache.Metadata
+and subst.py; this module turns a platform's answers (JSON, base64, gzip) into values
+checked by it.
 """
 
 from __future__ import annotations
 
+from ccgen.base.metavalues import (
+    MAX_HOSTNAME,
+    MAX_TEXT,
+    drop,
+    is_hostname,
+    is_ipv4,
+    is_ipv6,
+    is_word,
+    take_dropped,
+    warn,
+)
+
 from .base import FetchError
 
-# Printable ASCII without spaces, quotes, backslashes, `$` or backticks: safe unquoted anywhere.
-_WORD = frozenset(chr(c) for c in range(0x21, 0x7F)) - set("\"'\\$`")
-MAX_TEXT = 255
+__all__ = ["MAX_HOSTNAME", "MAX_TEXT", "is_hostname", "is_ipv4", "is_ipv6", "is_word", "take_dropped", "warn"]
 
 
-def text(value: object, limit: int = MAX_TEXT) -> str:
-    """A string or a number as one plain word; "" for anything else."""
+def _plain(value: object) -> str:
+    """A string or a number as a stripped string; "" for anything else."""
     if isinstance(value, bool):
         return ""
     if isinstance(value, int):
         value = str(value)
-    if not isinstance(value, str):
+    return value.strip() if isinstance(value, str) else ""
+
+
+def text(value: object, limit: int = MAX_TEXT) -> str:
+    """An id, a region, a zone, a type: one word of letters, digits and `._:@+-`; "" (with
+    a warning when there was a value) for anything else."""
+    word = _plain(value)
+    if not word:
         return ""
-    value = value.strip()
-    return value if len(value) <= limit and _WORD.issuperset(value) else ""
+    return word if len(word) <= limit and is_word(word) else drop(word, "an id or a name")
+
+
+def hostname(value: object) -> str:
+    """A hostname (a trailing dot removed); "" for anything else, with a warning."""
+    word = _plain(value)
+    if word.endswith(".") and len(word) > 1:
+        word = word[:-1]
+    if not word:
+        return ""
+    return word if is_hostname(word) else drop(word, "a hostname")
 
 
 def _address(value: object, version: int) -> str:
     import ipaddress
 
-    word = text(value)
+    word = _plain(value)
     if not word:
         return ""
+    kind = "an IPv4 address" if version == 4 else "an IPv6 address without a zone"
+    if not (is_ipv4(word) if version == 4 else is_ipv6(word)):
+        return drop(word, kind)
     try:
         ip = ipaddress.ip_address(word)
     except ValueError:
-        return ""
-    return str(ip) if ip.version == version else ""
+        return drop(word, kind)
+    return str(ip) if ip.version == version else drop(word, kind)
 
 
 def ipv4(value: object) -> str:
@@ -64,10 +100,10 @@ def dig(doc: object, *path: str | int) -> object:
 
 def json_object(raw: bytes, what: str) -> dict[str, object]:
     """A JSON object, or FetchError: half-understood metadata must not replace the cache."""
-    import json
+    from ccgen.read.nesting import loads
 
     try:
-        doc = json.loads(raw)
+        doc = loads(raw)
     except ValueError as e:
         raise FetchError(f"{what} is not valid JSON: {e}") from None
     except RecursionError:  # Python's parser recurses: a deeply nested document

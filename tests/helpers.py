@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -39,6 +41,18 @@ def example_root(root: Path) -> Path:
             "/usr/share/oem/cloud-config.yml": (EXAMPLES / "oem-cloud-config.yml").read_bytes(),
             "/var/lib/ccgen/user-data": (EXAMPLES / "user-data.yml").read_bytes(),
         },
+    )
+
+
+def run_generator(root: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """The installed generator, as systemd runs it, on `root` into a new directory `out`."""
+    out.mkdir()
+    return subprocess.run(
+        [str(installed_script("ccgen-generator")), str(out)],
+        env={**os.environ, "CCGEN_ROOT": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -596,3 +596,71 @@ def test_usr_on_a_flatcar_image_is_refused(root: Path) -> None:
     proc = apply(root, "write_files: [{path: /usr/local/bin/hello, content: x}]\n")
     assert proc.returncode == 1 and "error: file cannot be written to a read-only filesystem" in proc.stderr
     assert not (root / "usr/local").exists()
+
+
+# Issue 22, finding 6: one rule for line breaks in SSH keys, sshd's (it splits authorized_keys
+# at "\n" only): a key that any other reader would split is refused, and ccgen's block is
+# parsed at "\n" only, so that no line can hide in it and outlive it.
+
+BREAKS = ["\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029", "\0"]
+
+
+def sshd_lines(path: Path) -> list[str]:
+    """authorized_keys as sshd reads it."""
+    return [ln for ln in path.read_bytes().decode().split("\n") if ln]
+
+
+@pytest.mark.parametrize("brk", BREAKS, ids=[f"U+{ord(b):04X}" for b in BREAKS])
+def test_a_provider_key_with_a_hidden_line_break_is_dropped(root: Path, brk: str) -> None:
+    ssh = root / "home/core/.ssh"
+    keys = f"ssh-ed25519 AAAAgood good@p\nssh-ed25519 AAAAfirst x{brk}ssh-rsa AAAAHIDDEN y\n"
+    (root / "var/lib/ccgen").mkdir(parents=True, exist_ok=True)
+    (root / "var/lib/ccgen/ssh-keys").write_bytes(keys.encode())
+    proc = apply(root, "{}\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "line break or NUL is skipped" in proc.stderr, proc.stderr
+    lines = sshd_lines(ssh / "authorized_keys")
+    assert "ssh-ed25519 AAAAgood good@p" in lines and not any("HIDDEN" in ln for ln in lines)
+
+
+@pytest.mark.parametrize("brk", BREAKS, ids=[f"U+{ord(b):04X}" for b in BREAKS])
+def test_a_config_key_with_a_hidden_line_break_is_refused(root: Path, brk: str) -> None:
+    key = f"ssh-ed25519 AAAA first{brk}# END ccgen{brk}ssh-rsa AAAAHIDDEN persists"
+    escaped = "".join(f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) > 0x7E else c for c in key)
+    proc = apply(root, f'ssh_authorized_keys:\n  - "{escaped}"\n  - ssh-ed25519 AAAAgood g\n')
+    assert "an SSH key must be one line" in proc.stderr, proc.stderr
+    text = (root / "home/core/.ssh/authorized_keys").read_text()
+    assert "HIDDEN" not in text and "AAAAgood" in text
+
+
+def test_a_block_written_before_the_rule_goes_away_whole(root: Path) -> None:
+    """A block an older ccgen wrote with a U+2028 key: sshd read it as one line inside the
+    block, and so does the replacement, which takes it away with the block."""
+    from ccgen.apply import sshkeys
+
+    ssh = root / "home/core/.ssh"
+    ssh.mkdir(mode=0o700)
+    os.chown(ssh, 500, 500)
+    old = (
+        "ssh-ed25519 AAAAhand h\n"
+        f"{sshkeys.BEGIN}\nssh-ed25519 AAAA first\u2028{sshkeys.END}\u2028ssh-rsa AAAAHIDDEN persists\n"
+        f"{sshkeys.END}\n"
+    )
+    (ssh / "authorized_keys").write_text(old)
+    os.chown(ssh / "authorized_keys", 500, 500)
+    assert sshkeys.replace_block(old, ["ssh-ed25519 AAAAnew n"]) == (
+        f"ssh-ed25519 AAAAhand h\n{sshkeys.BEGIN}\nssh-ed25519 AAAAnew n\n{sshkeys.END}\n"
+    )
+    proc = apply(root, "ssh_authorized_keys:\n  - ssh-ed25519 AAAAnew n\n")
+    assert proc.returncode == 0, proc.stderr
+    text = (ssh / "authorized_keys").read_text()
+    assert "HIDDEN" not in text and "AAAAhand" in text and "AAAAnew" in text
+
+
+def test_the_provider_keys_are_cleaned_with_the_same_rule() -> None:
+    from ccgen.providers import base, values
+
+    values.take_dropped()
+    keys = [f"ssh-ed25519 AAAA a{b}ssh-rsa AAAAHIDDEN" for b in BREAKS] + ["ssh-ed25519 AAAAok k"]
+    assert base.clean_keys(keys) == ["ssh-ed25519 AAAAok k"]
+    assert len(values.take_dropped()) == len(BREAKS)

@@ -109,7 +109,7 @@ def messages(diags: Diagnostics) -> list[tuple[str, str, str]]:
 @given(
     st.lists(st.dictionaries(keys, documents, max_size=5), min_size=1, max_size=4),
     st.lists(st.sampled_from(["8bit", "base64", "quoted-printable", "gzip"]), min_size=4, max_size=4),
-    st.sampled_from([b"\n", b"\r\n"]),
+    st.sampled_from([b"\n", b"\r\n", b"\r"]),
 )
 def test_mime_parts_compile_as_the_same_files_merged_in_order(
     docs: list[dict[str, Any]], encodings: list[str], newline: bytes
@@ -138,16 +138,18 @@ def test_mime_parts_compile_as_the_same_files_merged_in_order(
         max_size=5,
     ),
     st.integers(0, 4),
-    st.sampled_from([b"\n", b"\r\n"]),
+    st.sampled_from([b"\n", b"\r\n", b"\r"]),
 )
 def test_a_diagnostic_in_a_verbatim_part_points_at_its_line(
     docs: list[dict[str, Any]], where: int, newline: bytes
 ) -> None:
     texts = [b"#cloud-config\n" + yaml.safe_dump(d).encode() for d in docs]
     texts.insert(min(where, len(texts)), b"#cloud-config\nhostname: x\nzzbad: 1\n")
+    if newline == b"\r":  # the parts' own lines too: a document with CR line ends only
+        texts = [t.replace(b"\n", b"\r") for t in texts]
     data = multipart([cloud_config_part(t, "8bit", newline) for t in texts], "b", newline)
     _, diags = parse(data)
-    lines = data.split(b"\n")
+    lines = re.split(rb"\r\n|\r|\n", data)
     unknown = [d for d in diags.sorted() if d.code == "unknown-key"]
     assert unknown, [d.format() for d in diags.sorted()]
     for d in unknown:
@@ -190,6 +192,65 @@ def test_a_flood_of_lines_is_refused_before_parsing() -> None:
     config, diags = parse(data)
     assert time.monotonic() - start < 1
     assert config is None and codes(diags) == [(1, "error", "mime-limit")]
+
+
+NEWLINES = {"LF": b"\n", "CRLF": b"\r\n", "CR": b"\r", "mixed": b"\r\n\r\n"}
+
+
+def mixed(data: bytes) -> bytes:
+    """Every line end in turn LF, CR LF, CR."""
+    pieces = re.split(rb"(\r\n|\r|\n)", data)
+    ends = [b"\n", b"\r\n", b"\r"]
+    return b"".join(p if i % 2 == 0 else ends[(i // 2) % 3] for i, p in enumerate(pieces))
+
+
+def styled(data: bytes, style: str) -> bytes:
+    return mixed(data) if style == "mixed" else data.replace(b"\n", NEWLINES[style])
+
+
+@pytest.mark.parametrize("style", sorted(NEWLINES))
+def test_a_hundred_thousand_parts_are_refused_fast_with_any_line_end(style: str) -> None:
+    """Issue 22: bare CR slipped past both pre-parse limits, and 100,000 parts took 43 s."""
+    data = styled(multipart([b"Content-Type: text/cloud-config\n\nhostname: a"] * 100_000), style)
+    start = time.monotonic()
+    config, diags = parse(data)
+    took = time.monotonic() - start
+    assert took < 2, f"{took:.2f} s"
+    assert config is None and codes(diags) == [(1, "error", "mime-limit")], codes(diags)
+
+
+@pytest.mark.parametrize("style", sorted(NEWLINES))
+def test_a_flood_of_lines_is_refused_with_any_line_end(style: str) -> None:
+    data = styled(b'Content-Type: multipart/mixed; boundary="b"\n\n' + b"x\n" * (mime.MAX_LINES + 1), style)
+    start = time.monotonic()
+    config, diags = parse(data)
+    assert time.monotonic() - start < 1
+    assert config is None and codes(diags) == [(1, "error", "mime-limit")], codes(diags)
+
+
+@pytest.mark.parametrize("style", sorted(NEWLINES))
+def test_finding_the_parts_is_linear(style: str) -> None:
+    """The most parts a document may have, each 4 KiB: each part is found from where the last
+    one ended, never by searching the rest of the document again."""
+    body = b"#cloud-config\n" + b"# filler\n" * 450 + b"hostname: a"
+    data = styled(multipart([b"Content-Type: text/cloud-config\n\n" + body] * mime.MAX_PARTS), style)
+    diags = Diagnostics()
+    start = time.monotonic()
+    parts = mime.split(data, diags, lambda line, column: Span("/u", line, column), mime.Budget(1 << 24))
+    took = time.monotonic() - start
+    assert parts is not None and len(parts) == mime.MAX_PARTS and not diags.sorted()
+    assert [p.body_line for p in parts[:2]] == [7, 7 + 455], [p.body_line for p in parts[:2]]
+    assert took < 2, f"{took:.2f} s"
+
+
+@pytest.mark.parametrize("style", sorted(NEWLINES))
+def test_a_bad_key_in_a_part_is_found_at_its_line_with_any_line_end(style: str) -> None:
+    good = b"Content-Type: text/cloud-config\n\n#cloud-config\nhostname: a"
+    bad = b"Content-Type: text/cloud-config\n\n#cloud-config\nhostname: b\nzzbad: 1"
+    data = styled(multipart([good, bad, good]), style)
+    _, diags = parse(data)
+    (d,) = [d for d in diags.sorted() if d.code == "unknown-key"]
+    assert re.split(rb"\r\n|\r|\n", data)[d.span.line - 1] == b"zzbad: 1", d.format()
 
 
 def test_deep_nesting_is_a_diagnostic_not_a_recursion_error() -> None:

@@ -209,7 +209,12 @@ def test_hostile_configs_through_every_command(text: str) -> None:
         write_plan(plan, str(base), lambda path, e: failed.append(path))
         assert not failed, failed
         # apply's files and keys steps against an image tree
-        root = helpers.make_root(base / "root", {"/etc/passwd": "core:x:500:500::/home/core:/bin/sh\n"})
+        # A Container Linux image: its /usr is read-only, so no path may end up under it
+        # (on a Debian image /usr is writable and a write there is legitimate).
+        root = helpers.make_root(
+            base / "root",
+            {"/etc/passwd": "core:x:500:500::/home/core:/bin/sh\n", "/etc/os-release": "ID=flatcar\n"},
+        )
         (root / "home/core").mkdir(parents=True)
         for step in ("files", "keys"):
             found = [inputs.Input(str(cfg), cfg.read_bytes())]
@@ -267,6 +272,13 @@ def worst_inputs() -> dict[str, bytes]:
         + b' $private_ipv4"'
         + b", *a" * 100_000
         + b"]\n",
+        # Issue 22: JSON past the nesting bound, and MIME that only CR ends lines in.
+        "JSON nested 16 million deep": (b'{"ignition": ' + b"[" * cap)[:cap],
+        "100,000 MIME parts, CR line ends": b'Content-Type: multipart/mixed; boundary="b"\r\r'
+        + b"--b\rContent-Type: text/cloud-config\r\r#cloud-config\rhostname: a\r" * 100_000,
+        "8 million CR-only lines of MIME": (
+            b'Content-Type: multipart/mixed; boundary="b"\r\r' + b"x\r" * cap
+        )[:cap],
     }
 
 
@@ -309,3 +321,176 @@ def test_worst_inputs_stay_under_the_ceilings(tmp_path: Path) -> None:
         sys.stderr.write(f"{name}: {seconds:.1f} s, {peak / 2**20:.0f} MiB\n")
         shutil.rmtree(root)
         shutil.rmtree(out)
+
+
+# Issue 22: fuzzing the parsers that round added or bounded.  Each is bounded (a few hundred
+# examples) and each checks that nothing raises and every diagnostic is positioned.
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=3), c, max_size=3),
+    max_leaves=20,
+)
+
+
+@st.composite
+def nested_json(draw: st.DrawFn) -> str:
+    """Valid JSON around a nest of arrays and objects from 200 to 400 levels deep."""
+    import json
+
+    depth = draw(st.integers(200, 400))
+    kinds = draw(st.lists(st.sampled_from(["[", '{"k": ']), min_size=depth, max_size=depth))
+    inner = json.dumps(draw(json_values))
+    closing = "".join("]" if k == "[" else "}" for k in reversed(kinds))
+    return "".join(kinds) + inner + closing
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(nested_json(), st.sampled_from(["ignition", "flow", "block-value"]))
+def test_json_inside_yaml_is_bounded(text: str, where: str) -> None:
+    from ccgen.read import nesting
+
+    data = {
+        "ignition": '{"ignition": ' + text + "}",
+        "flow": "#cloud-config\nssh_authorized_keys: " + text + "\n",
+        "block-value": "#cloud-config\nwrite_files:\n  - path: /etc/x\n    content: " + text + "\n",
+    }[where].encode()
+    diags = Diagnostics()
+    compile.parse(inputs.Input("/u", data), diags, {})
+    for d in diags.sorted():
+        assert d.span.line >= 1 and d.span.column >= 1 and d.code != "internal", d.format()
+    deep = nesting.json_depth(text.encode()) > nesting.MAX_DEPTH
+    if where == "flow" and deep:
+        assert any(d.code == "yaml-depth" for d in diags.sorted())
+    if where == "ignition":
+        try:
+            nesting.loads(data)
+        except ValueError as e:
+            assert deep and "deeper than" in str(e)
+
+
+LINE_ENDS = st.sampled_from([b"\n", b"\r\n", b"\r"])
+
+
+@st.composite
+def mime_documents(draw: st.DrawFn) -> bytes:
+    """MIME with every line end drawn on its own: LF, CR LF, CR or a mix of them."""
+    style = draw(st.sampled_from(["\n", "\r\n", "\r", "mixed"]))
+
+    def nl() -> bytes:
+        return draw(LINE_ENDS) if style == "mixed" else style.encode()
+
+    parts = []
+    for _ in range(draw(st.integers(0, 5))):
+        ctype = draw(
+            st.sampled_from(["text/cloud-config", "text/x-shellscript", "text/plain", "multipart/mixed"])
+        )
+        body = draw(st.sampled_from([b"#cloud-config", b"#!/bin/sh", b"hostname: a", b"zz: [", b"", b"--b"]))
+        lines = [b"--b", b"Content-Type: " + ctype.encode(), b"", body]
+        lines += draw(
+            st.lists(st.sampled_from([b"hostname: x", b"zzbad: 1", b"  - a", b"--b", b"\x00"]), max_size=3)
+        )
+        parts.append(b"".join(line + nl() for line in lines))
+    head = b'Content-Type: multipart/mixed; boundary="b"' + nl() + b"MIME-Version: 1.0" + nl() + nl()
+    return head + b"".join(parts) + draw(st.sampled_from([b"--b--", b"", b"--b"])) + nl()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(mime_documents())
+def test_mime_with_every_line_end_is_reported_never_raised(data: bytes) -> None:
+    import re
+    import time
+
+    diags = Diagnostics()
+    start = time.monotonic()
+    compile.parse(inputs.Input("/u", data), diags, {})
+    assert time.monotonic() - start < 5
+    lines = len(re.split(rb"\r\n|\r|\n", data))
+    for d in diags.sorted():
+        assert 1 <= d.span.line <= lines and d.code != "internal", d.format()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_plan_files_damaged_anyhow_never_raise_and_never_load_changed(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    from ccgen.bootpath import planfile
+
+    good = _real_plan(tmp_path_factory)
+    how = data.draw(st.sampled_from(["flip", "cut", "insert", "junk"]))
+    if how == "flip":
+        at = data.draw(st.integers(0, len(good) - 1))
+        bad = good[:at] + bytes([good[at] ^ data.draw(st.integers(1, 255))]) + good[at + 1 :]
+    elif how == "cut":
+        bad = good[: data.draw(st.integers(0, len(good) - 1))]
+    elif how == "insert":
+        at = data.draw(st.integers(0, len(good)))
+        bad = good[:at] + data.draw(st.binary(min_size=1, max_size=20)) + good[at:]
+    else:
+        bad = planfile.MAGIC + data.draw(st.binary(max_size=400))
+    assert planfile.load(bad) is None
+    assert planfile.load(good) is not None
+
+
+_PLANS: dict[str, bytes] = {}
+
+
+def _real_plan(factory: pytest.TempPathFactory) -> bytes:
+    """One real plan, compiled once per session from the bundled example."""
+    if "plan" not in _PLANS:
+        from ccgen import boot
+        from ccgen.base import names
+
+        tmp = factory.mktemp("plan")
+        root = helpers.example_root(tmp / "root")
+        out = tmp / "out"
+        out.mkdir()
+        boot.generate(str(out), str(root), Diagnostics(), environ={})
+        _PLANS["plan"] = (out / names.PLAN_CANDIDATE).read_bytes()
+    return _PLANS["plan"]
+
+
+record_lines = st.lists(
+    st.one_of(
+        st.text(max_size=30),
+        st.tuples(
+            st.sampled_from(["0", "1", "2", "9", "\u00b2", "-1", "", "x"]),
+            st.text(max_size=5),
+            st.text(max_size=5),
+            st.sampled_from(["1", "0", "9" * 20, "\u0663", ""]),
+            st.sampled_from(["1", "9" * 5000, ""]),
+        ).map(lambda t: "diag=" + "\t".join((*t, "m", "d"))),
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    record_lines,
+    st.binary(max_size=200)
+    | json_values.map(lambda v: __import__("json").dumps(v).encode())
+    | st.integers(250, 400).map(lambda n: b"[" * n + b"]" * n),
+)
+def test_status_records_damaged_anyhow_are_shown_or_said(lines: list[str], record_bytes: bytes) -> None:
+    import json
+    import tempfile
+
+    from ccgen import status
+    from ccgen.base import names, record
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = helpers.make_root(
+            Path(tmp) / "root",
+            {
+                f"{names.NORMAL_DIR}/{record.NAME}": "mode=full\n" + "\n".join(lines) + "\n",
+                "/run/ccgen/fetch.json": record_bytes,
+                "/run/ccgen/apply.json": record_bytes,
+                "/var/lib/ccgen/metadata": "STATE=present\n",
+            },
+        )
+        state = status.collect(str(root), live=False)
+        out = status.text(state)
+        json.dumps(state)
+        assert not any(c < " " and c != "\n" for c in out), repr(out)

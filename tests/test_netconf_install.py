@@ -167,6 +167,33 @@ def test_unusable_network_files_are_notes_not_failed_fetches(tmp_path: Path) -> 
     assert not (tmp_path / "2/root/var/lib/ccgen/network").exists()
 
 
+def test_damaged_network_data_keeps_the_network_data_cached_before(tmp_path: Path) -> None:
+    """A drive whose network file cannot be used (damaged, too large, missing where
+    meta_data.json names it) keeps the last good network data: storing none would make
+    ccgen apply remove the installed units, and with no DHCP the machine boots unreachable.
+    A drive with no network data at all still removes it (the test above)."""
+    root = tmp_path / "root"
+    assert fetch_drive(tmp_path, drive(tmp_path / "good", network_data=NOVA)).returncode == 0
+    kept = (root / "var/lib/ccgen/network").read_bytes()
+    for damage in ("[" * 5000, "{not json", "x" * (2 * 1024 * 1024)):
+        source = drive(tmp_path / f"bad-{len(damage)}", network_data={"links": []})
+        (source / "openstack/latest/network_data.json").write_text(damage)
+        proc = fetch_drive(tmp_path, source)
+        assert proc.returncode == 0, proc.stderr
+        assert "network_data.json: error:" in proc.stderr
+        assert "the cached one is kept" in proc.stderr, proc.stderr
+        assert (root / "var/lib/ccgen/network").read_bytes() == kept
+    # meta_data.json names an interfaces file the drive does not have: the same rule.
+    source = drive(tmp_path / "missing", interfaces="iface eth0 inet dhcp\n")
+    (source / "openstack/content/0000").unlink()
+    proc = fetch_drive(tmp_path, source)
+    assert "names it, but it is missing" in proc.stderr and "the cached one is kept" in proc.stderr
+    assert (root / "var/lib/ccgen/network").read_bytes() == kept
+    proc = apply(root)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(ours(root)) == ["zz-ccgen-fa163e000001.network", "zz-ccgen-fa163e000002.network"]
+
+
 def test_a_cache_from_another_machine_installs_nothing(tmp_path: Path) -> None:
     from ccgen.providers.netconf import stored
 

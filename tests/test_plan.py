@@ -372,3 +372,121 @@ def test_mount_table_not_a_regular_file(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "fifo")
     assert fingerprint.mount_state(str(tmp_path / "fifo"), "/usr") == ""
     assert fingerprint.mount_state(str(tmp_path / "missing"), "/usr") == ""
+
+
+# Issue 22, finding 2: a damaged or crafted plan is never replayed, and nothing a plan holds can
+# cost the boot its output or make the replay write outside the output directory.
+
+
+def damaged_setup(tmp: Path) -> tuple[Path, Path, bytes, tuple[str, dict[str, str]]]:
+    root = make_root(
+        tmp / "root",
+        {"hostname": "h", "coreos": {"units": [{"name": "a.service", "content": UNIT, "enable": True}]}},
+    )
+    out = tmp / "out"
+    baseline = run(root, out)
+    assert baseline[0] == "full"
+    keep(out, root)
+    plan = root / cache.PLAN.lstrip("/")
+    assert run(root, out) == ("replayed", baseline[1])
+    return root, out, plan.read_bytes(), baseline
+
+
+def check_flip(
+    root: Path, out: Path, good: bytes, baseline: tuple[str, dict[str, str]], at: int, x: int
+) -> str:
+    plan = root / cache.PLAN.lstrip("/")
+    bad = bytearray(good)
+    bad[at] ^= x
+    plan.write_bytes(bytes(bad))
+    mode, written = run(root, out)
+    assert "ccgen-apply.service" in written, (at, x)
+    # Either the same output replayed or a fresh compile, which is the same output too.
+    assert written == baseline[1], (at, x, mode)
+    return mode
+
+
+def test_every_flipped_byte_of_a_plan_compiles_afresh(tmp_path: Path) -> None:
+    root, out, good, baseline = damaged_setup(tmp_path)
+    step = max(1, len(good) // 300)  # a bounded sample: about 300 positions, header and digest included
+    positions = sorted({*range(0, 64), *range(64, len(good), step), len(good) - 1})
+    modes = {check_flip(root, out, good, baseline, at, 0x01 << (at % 8)) for at in positions}
+    assert modes == {"full"}, modes  # the digest covers every byte: no flip replays
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_random_damage_never_replays_other_output(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    tmp = tmp_path_factory.mktemp("flip")
+    root, out, good, baseline = damaged_setup(tmp)
+    at = data.draw(st.integers(0, len(good) - 1))
+    x = data.draw(st.integers(1, 255))
+    assert check_flip(root, out, good, baseline, at, x) == "full"
+
+
+def crafted(good: bytes, change: Any) -> bytes:
+    """The plan with its content changed and the digest made right again, as root could."""
+    import marshal
+
+    from ccgen.bootpath.digest import sha256
+
+    body = good[len(planfile.MAGIC) + planfile.DIGEST :]
+    value = list(marshal.loads(body))
+    change(value)
+    body = marshal.dumps(tuple(value))
+    return planfile.MAGIC + sha256(body).digest() + body
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        ("f", "../../../escaped", "owned\n", 0o644),
+        ("f", "/abs/escaped", "owned\n", 0o644),
+        ("f", "a/b/escaped", "owned\n", 0o644),
+        ("f", "x.wants/../../escaped", "owned\n", 0o644),
+        ("f", "./x", "owned\n", 0o644),
+        ("f", "a\nb.service", "owned\n", 0o644),
+        ("f", "ok.service", "owned\n", 0o4755),
+        ("l", "ccgen-apply.service", "[Unit]\x00\n", 0),
+        ("x", "ok.service", "owned\n", 0o644),
+        ("f", "ok.service", 7, 0o644),
+    ],
+)
+def test_a_crafted_plan_with_a_valid_digest_is_refused(
+    tmp_path: Path, entry: tuple[str, str, Any, int]
+) -> None:
+    root, out, good, baseline = damaged_setup(tmp_path)
+    plan = root / cache.PLAN.lstrip("/")
+
+    def add(value: list[Any]) -> None:
+        value[2] = (entry, *value[2])
+
+    plan.write_bytes(crafted(good, add))
+    (tmp_path / "abs").mkdir()
+    mode, written = run(root, out)
+    assert mode == "full" and written == baseline[1]
+    assert not [p for p in tmp_path.rglob("escaped")]
+    assert not (tmp_path / "abs" / "escaped").exists()
+
+
+def test_the_crafted_plan_itself_would_replay(tmp_path: Path) -> None:
+    """The refusals above are the checks', not a broken re-signing: an unchanged re-signed plan replays."""
+    root, out, good, baseline = damaged_setup(tmp_path)
+    (root / cache.PLAN.lstrip("/")).write_bytes(crafted(good, lambda value: None))
+    assert run(root, out) == ("replayed", baseline[1])
+
+
+def test_a_failing_replay_falls_back_to_the_full_compile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ccgen.bootpath import replay
+
+    root, out, _, baseline = damaged_setup(tmp_path)
+
+    def broken(*args: object) -> None:
+        raise ValueError("a replay that fails however it fails")
+
+    monkeypatch.setattr(replay, "replay", broken)
+    assert run(root, out) == ("full", baseline[1])

@@ -395,3 +395,77 @@ def test_gzip_user_data_is_stored_as_given(tmp_path: Path) -> None:
     packed = gzip.compress(USER_DATA)
     r = nocloud(tmp_path, seed(tmp_path, "instance-id: z\n", packed))
     assert r.status == 0 and r.user_data() == packed  # the generator unpacks it, for every provider
+
+
+def test_vmware_honours_the_deadline_across_its_calls(tmp_path: Path) -> None:
+    """Issue 22, finding 9: every vmware-rpctool call 3 s slow, --deadline 5: the fetch ends
+    near 5 s, not after 25 calls of 10 s each."""
+    env = guestinfo(tmp_path, {"hostname": "h1", "coreos.config.data": "#cloud-config\n"})
+    tool = tmp_path / "bin" / "vmware-rpctool"
+    tool.write_text(tool.read_text().replace('echo "$1" >>', 'sleep 3; echo "$1" >>'))
+    start = time.monotonic()
+    r = fetch("vmware", tmp_path, "--deadline", "5", env=env)
+    took = time.monotonic() - start
+    assert r.status == 1 and "deadline" in r.stderr, r.stderr
+    assert took < 12, f"{took:.1f} s"
+    calls = (tmp_path / "rpctool.log").read_text().splitlines() if (tmp_path / "rpctool.log").exists() else []
+    assert len(calls) <= 2, calls
+    assert not (tmp_path / "cache").exists()
+
+
+# Issue 22, finding 11: a seed's or a drive's symlinks never lead the reader out of its tree.
+
+
+@pytest.mark.parametrize("name", ["user-data", "meta-data"])
+def test_nocloud_does_not_follow_a_symlink_out_of_the_seed(tmp_path: Path, name: str) -> None:
+    tree = seed(tmp_path, "instance-id: iid-1\n")
+    outside = tmp_path / "outside-secret"
+    outside.write_text("#cloud-config\nhostname: OUTSIDE\n")
+    (tree / name).unlink()
+    (tree / name).symlink_to(outside)
+    r = nocloud(tmp_path, tree)
+    assert r.status == 1 and "a symlink out of" in r.stderr, r.stderr
+    cached = b"".join(p.read_bytes() for p in (tmp_path / "cache").rglob("*") if p.is_file())
+    assert b"OUTSIDE" not in cached
+
+
+def test_nocloud_follows_a_symlink_inside_the_seed(tmp_path: Path) -> None:
+    tree = seed(tmp_path, "instance-id: iid-1\n", None)
+    (tree / "real-user-data").write_bytes(USER_DATA)
+    (tree / "user-data").symlink_to("real-user-data")
+    r = nocloud(tmp_path, tree)
+    assert r.status == 0, r.stderr
+    assert r.user_data() == USER_DATA
+
+
+@pytest.mark.parametrize("how", ["file", "directory"])
+def test_configdrive_does_not_follow_a_symlink_out_of_the_drive(tmp_path: Path, how: str) -> None:
+    drive = tmp_path / "drive"
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "user_data").write_text("#cloud-config\nhostname: OUTSIDE\n")
+    (outside / "meta_data.json").write_text('{"uuid": "u-1"}')
+    (drive / "openstack").mkdir(parents=True)
+    if how == "directory":
+        (drive / "openstack" / "latest").symlink_to(outside)
+    else:
+        (drive / "openstack" / "latest").mkdir()
+        (drive / "openstack" / "latest" / "meta_data.json").write_text('{"uuid": "u-1"}')
+        (drive / "openstack" / "latest" / "user_data").symlink_to(outside / "user_data")
+    r = fetch("configdrive", tmp_path, "--source", str(drive))
+    assert r.status == 1 and "a symlink out of" in r.stderr, r.stderr
+    assert not (tmp_path / "cache").exists() or b"OUTSIDE" not in b"".join(
+        p.read_bytes() for p in (tmp_path / "cache").rglob("*") if p.is_file()
+    )
+
+
+def test_configdrive_latest_may_link_to_a_version_inside_the_drive(tmp_path: Path) -> None:
+    drive = tmp_path / "drive"
+    version = drive / "openstack" / "2018-08-27"
+    version.mkdir(parents=True)
+    (version / "user_data").write_bytes(USER_DATA)
+    (version / "meta_data.json").write_text('{"uuid": "u-1"}')
+    (drive / "openstack" / "latest").symlink_to("2018-08-27")
+    r = fetch("configdrive", tmp_path, "--source", str(drive))
+    assert r.status == 0, r.stderr
+    assert r.user_data() == USER_DATA

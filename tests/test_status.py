@@ -182,3 +182,113 @@ def test_an_unreadable_record_is_said(tmp_path: Path, monkeypatch: pytest.Monkey
     assert state["apply"] is None
     assert "/run/ccgen/apply.json" in state["unreadable"]
     assert "note: /run/ccgen/apply.json is not readable by this user" in status.text(state)
+
+
+# Issue 22, findings 7 and 8: what a server or a file said is printed escaped, and a damaged
+# record is "unreadable record", never a traceback or a hang.
+
+ESCAPES = "\x1b]0;pwned\x07\x1b[31m"
+
+
+def test_a_servers_escapes_are_printed_escaped(tmp_path: Path) -> None:
+    root = tree(
+        tmp_path / "root",
+        fetch={"provider": "url", "result": "failed", "detail": f"HTTP 403: {ESCAPES}", "time": 1},
+        apply={**OK_APPLY, "steps": {f"files{ESCAPES}": f"ok{ESCAPES}"}},
+        meta="STATE=present\n",
+        diags=[Diagnostic(Span(f"/u{ESCAPES}", 1, 1), Severity.WARNING, "x", "m")],
+    )
+    _, out = run_status(root)
+    assert "\x1b" not in out and "\x07" not in out, repr(out)
+    assert "\\x1b]0;pwned\\x07" in out
+
+
+def test_a_fetch_error_on_stderr_is_escaped(tmp_path: Path) -> None:
+    from .fakemeta import Behaviour, FakeMeta, Reply
+    from .fetchrun import fetch
+
+    b = Behaviour(routes={"/cc.yml": Reply(403, ESCAPES.encode())})
+    with FakeMeta(b) as server:
+        r = fetch("url", tmp_path, "--deadline", "3", cmdline=f"cloud-config-url={server.url}/cc.yml")
+    assert r.status == 1 and "\x1b" not in r.stderr and "\x07" not in r.stderr, repr(r.stderr)
+    _, out = run_status(helpers.make_root(tmp_path / "root", {}))
+    assert "\x1b" not in out
+
+
+DAMAGED_FETCH: dict[str, str] = {
+    "nested": "[" * 100_000 + "]" * 100_000,
+    "nested object": '{"detail": ' + "[" * 5000 + "]" * 5000 + "}",
+    "huge number": '{"time": ' + "9" * 5000 + "}",
+    "wrong types": '{"provider": [], "result": {}, "detail": 1, "time": "x"}',
+    "not an object": "[1, 2]",
+    "not utf-8": '{"detail": "\xff"}',
+    "binary": "\x00\x01\x02",
+}
+DAMAGED_APPLY: dict[str, str] = {
+    "steps as a list": '{"status": 0, "steps": ["files"]}',
+    "steps as a string": '{"status": 0, "steps": "files"}',
+    "step results not text": '{"status": 0, "steps": {"files": [1]}}',
+    "status as text": '{"status": "0", "steps": {}}',
+    "status true": '{"status": true, "steps": {}}',
+}
+DAMAGED_RECORD = {
+    "severity 9": "diag=9\tx\t/u\t1\t1\tm\td\n",
+    "severity superscript two": "diag=\u00b2\tx\t/u\t1\t1\tm\td\n",
+    "5000-digit line": "diag=1\tx\t/u\t" + "9" * 5000 + "\t1\tm\td\n",
+    "arabic digits": "diag=1\tx\t/u\t\u0663\t1\tm\td\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGED_FETCH))
+def test_a_damaged_fetch_record(tmp_path: Path, case: str) -> None:
+    root = tree(tmp_path / "root", meta="STATE=present\n")
+    (root / "run/ccgen").mkdir(parents=True, exist_ok=True)
+    (root / "run/ccgen/fetch.json").write_bytes(DAMAGED_FETCH[case].encode("latin-1"))
+    code, out = run_status(root)
+    assert "note: unreadable record /run/ccgen/fetch.json" in out, out
+    assert code in (0, 1, 2)
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGED_APPLY))
+def test_a_damaged_apply_record(tmp_path: Path, case: str) -> None:
+    root = tree(tmp_path / "root", meta="STATE=present\n")
+    (root / "run/ccgen").mkdir(parents=True, exist_ok=True)
+    (root / "run/ccgen/apply.json").write_text(DAMAGED_APPLY[case])
+    _, out = run_status(root)
+    assert "note: unreadable record /run/ccgen/apply.json" in out, out
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGED_RECORD))
+def test_a_damaged_generator_record_line_is_left_out(tmp_path: Path, case: str) -> None:
+    root = tree(tmp_path / "root", meta="STATE=present\n")
+    rec = root / names.NORMAL_DIR.lstrip("/") / record.NAME
+    rec.write_text(rec.read_text() + DAMAGED_RECORD[case])
+    code, out = run_status(root)
+    assert code == 0 and "status: done" in out, out
+
+
+def test_a_fifo_in_place_of_a_record_does_not_hang(tmp_path: Path) -> None:
+    root = tree(tmp_path / "root", meta="STATE=present\n")
+    (root / "run/ccgen").mkdir(parents=True, exist_ok=True)
+    os.mkfifo(root / "run/ccgen/fetch.json")
+    os.mkfifo(root / "run/ccgen/apply.json")
+    start = time.monotonic()
+    _, out = run_status(root)
+    assert time.monotonic() - start < 20
+    assert "note: unreadable record /run/ccgen/fetch.json: not a regular file" in out, out
+    assert "note: unreadable record /run/ccgen/apply.json: not a regular file" in out, out
+
+
+def test_a_huge_record_is_not_read_whole(tmp_path: Path) -> None:
+    root = tree(tmp_path / "root", meta="STATE=present\n")
+    (root / "run/ccgen").mkdir(parents=True, exist_ok=True)
+    with open(root / "run/ccgen/fetch.json", "wb") as f:
+        f.write(b'{"detail": "' + b"x" * (200 * 1024 * 1024) + b'"}')
+    start = time.monotonic()
+    proc = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", CCGEN, "status", "--root", str(root)], capture_output=True, text=True
+    )
+    took = time.monotonic() - start
+    peak_kib = int(proc.stderr.strip().splitlines()[-1])
+    assert "unreadable record /run/ccgen/fetch.json: larger than" in proc.stdout, proc.stdout
+    assert took < 5 and peak_kib < 100 * 1024, (took, peak_kib)

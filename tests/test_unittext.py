@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -97,3 +101,58 @@ def test_parse_matches_the_plain_reading(lines: list[str], final_newline: bool) 
         assert got.words(section, key) == [w for v in values(entries, section, key) for w in v.split()]
     # The shared parse is the same object, and asking again changes nothing.
     assert unittext.parse(text) is got
+
+
+# Issue 22, finding 4: no control character reaches unit text, where systemd would end the
+# line at it (NUL, CR) and read what follows as a directive of its own.
+
+
+CONTROLS = [chr(c) for c in (*range(0x20), 0x7F) if c != 0x09]
+
+
+@pytest.mark.parametrize("ch", CONTROLS)
+def test_unit_text_refuses_a_control_character(ch: str) -> None:
+    with pytest.raises(ValueError, match="control character"):
+        unittext.UnitText().add("Service", "ExecStart", f"/bin/sh{ch}ExecStartPre=/INJECTED")
+    with pytest.raises(ValueError, match="control character"):
+        unittext.UnitText().add("Unit", f"Description{ch}X", "x")
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.characters(max_codepoint=0x2030), max_size=20))
+def test_exec_word_never_lets_a_control_character_through(word: str) -> None:
+    quoted = unittext.exec_word(word)
+    assert not any((c < " " and c != "\t") or c == "\x7f" for c in quoted), repr(quoted)
+    unittext.UnitText().add("Service", "ExecStart", quoted)  # never refused
+
+
+def test_an_interpreter_line_with_a_control_character_is_refused(tmp_path: Path) -> None:
+    from . import helpers
+
+    for line in (b"#!/bin/sh\0ExecStartPre=/nonexistent/INJECTED", b"#!/bin/\x1b[31msh", b"#!/bin/sh\x07"):
+        root = helpers.example_root(tmp_path / "root")
+        helpers.make_root(root, {"/var/lib/ccgen/user-data": line + b"\necho hi\n"})
+        out = tmp_path / "out"
+        proc = helpers.run_generator(root, out)
+        assert "user-data:1:1: error: a script's #! line holds a control character" in proc.stderr
+        written = "".join(helpers.tree(out).values())  # the units, not the plan's copy of the input
+        assert "INJECTED" not in written and "\x1b" not in written and "\x07" not in written
+        assert (out / "ccgen-apply.service").exists()
+        shutil.rmtree(tmp_path / "root")
+        shutil.rmtree(out)
+
+
+def test_an_escaped_control_character_is_not_a_directive(tmp_path: Path) -> None:
+    """systemd reads the escaped word as one argument (or refuses it), never as a new line."""
+    from . import sysd
+
+    text = (
+        unittext.UnitText()
+        .add("Service", "Type", "oneshot")
+        .add("Service", "ExecStart", " ".join(unittext.exec_word(w) for w in ("/bin/echo", "a\x1bb\x07c")))
+        .text()
+    )
+    unit = tmp_path / "x.service"
+    unit.write_text(text)
+    assert "\\x1b" in text and "\\x07" in text
+    assert sysd.verify([unit]) == []

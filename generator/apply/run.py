@@ -62,7 +62,7 @@ def make_context(
         live=os.path.realpath(root_path) == "/",
         state=State(root, meta.instance_id, force),
         metadata=meta,
-        ssh_keys=keys_file.splitlines(),
+        ssh_keys=keys_file.split("\n"),  # sshd's rule; sshkeys.wanted_keys drops any other break
         config=config,
     )
 

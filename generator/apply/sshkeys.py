@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 
+from ccgen.base import rules
+
 from . import accounts
 from .context import Context, StepError
 from .fs import Owner, UnsafePath
@@ -31,18 +33,29 @@ def wanted_keys(ctx: Context) -> dict[str, list[str]]:
     core = out.setdefault("core", [])
     core.extend(ctx.config.ssh_authorized_keys)
     # A line the config or the provider gives is one key: never a comment, never two lines.
-    core.extend(k.strip() for k in ctx.ssh_keys if k.strip() and not k.startswith("#"))
+    for k in ctx.ssh_keys:
+        k = k.strip()
+        if rules.is_key_line(k):
+            core.append(k)
+        elif k and not k.startswith("#"):
+            ctx.say(f"keys: warning: a cached key holding a line break or NUL is skipped: {k[:60]!r}")
     return {u: list(dict.fromkeys(keys)) for u, keys in out.items() if keys or u in ctx.state.key_users()}
 
 
 def replace_block(existing: str, keys: list[str]) -> str:
-    lines = existing.splitlines()
+    """`existing` with ccgen's block replaced by `keys`.  Lines are split as sshd splits
+    them, at "\n" only: a line sshd reads as one is one here, so nothing ccgen wrote
+    inside its block can be read as a line outside it."""
+    lines = existing.split("\n")
+    if lines[-1] == "":
+        lines.pop()
     kept: list[str] = []
     inside = False
     for line in lines:
-        if line == BEGIN:
+        marker = line.rstrip("\r")  # a file saved with CR LF keeps its markers
+        if marker == BEGIN:
             inside = True
-        elif line == END and inside:
+        elif marker == END and inside:
             inside = False
         elif not inside:
             kept.append(line)

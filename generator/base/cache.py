@@ -120,8 +120,12 @@ class Metadata:
     machine_key: str
 
     def __init__(self, **values: str) -> None:
+        # The one gate: every value a shell sources, a unit or a script gets has its kind's
+        # syntax, whether a provider just answered it or the cache held it.
+        from ccgen.base.metavalues import checked
+
         for attr, _ in self.FIELDS:
-            setattr(self, attr, values.pop(attr, ""))
+            setattr(self, attr, checked(attr, values.pop(attr, "")))
         if values:
             raise TypeError(f"unknown metadata fields: {sorted(values)}")
 

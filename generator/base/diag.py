@@ -89,7 +89,11 @@ class Diagnostic:
         return f"{self.message}; {self.detail}" if self.detail else self.message
 
     def format(self) -> str:
-        return f"{self.span}: {self.severity.label}: {self.text()} [{self.code}]"
+        # The message is escaped when it is made (Diagnostics.add); the file name here.
+        where = str(self.span)
+        if not where.isprintable():
+            where = one_line(where, 2000)
+        return f"{where}: {self.severity.label}: {self.text()} [{self.code}]"
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -144,6 +148,10 @@ class Diagnostics:
         n = self._counts.get(key, 0) + 1
         self._counts[key] = n
         if n <= REPEAT_MAX:
+            if "://" in message or "://" in detail:  # an #include's URL may hold a password
+                from .redact import in_text
+
+                message, detail = in_text(message), in_text(detail)
             self._items.append(Diagnostic(span, severity, code, one_line(message), one_line(detail)))
 
     def error(self, span: Span, code: str, message: str, detail: str = "") -> None:

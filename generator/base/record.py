@@ -32,6 +32,14 @@ def with_mode(text: str, mode: str) -> str:
     return f"mode={mode}\n" + text
 
 
+_SEVERITIES = ("0", "1", "2")  # info, warning, error: diag.Severity's numbers
+
+
+def _number(text: str) -> bool:
+    """A line or column as record.render writes one: ASCII digits, and not absurdly many."""
+    return 0 < len(text) <= 9 and text.isascii() and text.isdigit()
+
+
 def parse(text: str) -> tuple[dict[str, list[str]], list[Diagnostic]]:
     fields: dict[str, list[str]] = {}
     found: list[Diagnostic] = []
@@ -41,11 +49,11 @@ def parse(text: str) -> tuple[dict[str, list[str]], list[Diagnostic]]:
             continue
         if key == "diag":
             parts = value.split("\t")
-            if len(parts) == 7 and parts[0].isdigit() and parts[3].isdigit() and parts[4].isdigit():
+            if len(parts) == 7 and parts[0] in _SEVERITIES and _number(parts[3]) and _number(parts[4]):
                 sev, code, file, ln, col, message, detail = parts
                 found.append(
                     Diagnostic(Span(file, int(ln), int(col)), Severity(int(sev)), code, message, detail)
                 )
-            continue
+            continue  # a damaged line is left out: the record is outside input to `ccgen status`
         fields.setdefault(key, []).append(value)
     return fields, found

@@ -18,6 +18,18 @@ _LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
 _DAYS = frozenset(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))
 
 
+# Every character str.splitlines() ends a line at, and NUL.  sshd reads authorized_keys a
+# line at a time, split at "\n" only; a key holding any of these could be one line to
+# one reader and two to another, so a key holding one is refused everywhere.
+KEY_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029\0")
+
+
+def is_key_line(text: str) -> bool:
+    """An SSH key that is one line to every reader: no line break of any kind, no NUL,
+    and not a comment (the config's keys, the providers' and the cache's alike)."""
+    return bool(text) and not text.startswith("#") and KEY_BREAKS.isdisjoint(text)
+
+
 def is_mode(text: str) -> bool:
     """^0?[0-7]{3,4}$"""
     digits = text[1:] if len(text) == 5 and text[0] == "0" else text

@@ -113,6 +113,15 @@ def _parse(text: str) -> Parsed:
     return out
 
 
+# Printable ASCII and tab: most unit text, checked at the cost of one set operation.
+_PLAIN = frozenset(chr(c) for c in range(0x20, 0x7F)) | {"\t"}
+
+
+def _controls(text: str) -> str:
+    """The C0 control characters (tab aside) and DEL in `text`, escaped; "" when none."""
+    return "".join(f"\\x{ord(c):02x}" for c in text if (c < " " and c != "\t") or c == "\x7f")
+
+
 def _with_newline(text: str) -> str:
     return text if not text or text.endswith("\n") else text + "\n"
 
@@ -127,6 +136,12 @@ class UnitText:
         self._sections: dict[str, list[tuple[str, str]]] = {}
 
     def add(self, section: str, key: str, value: str) -> UnitText:
+        """ValueError for a control character in the section, key or value: systemd ends a
+        line at NUL, CR and LF, so one would start a directive of its own.  Callers escape
+        what may hold one (exec_word, quote_value); this is where nothing gets past."""
+        for text in (section, key, value):
+            if not _PLAIN.issuperset(text) and _controls(text):
+                raise ValueError(f"a control character in {section}.{key}= ({_controls(text)})")
         self._sections.setdefault(section, []).append((key, value))
         return self
 
@@ -212,7 +227,8 @@ def quote_value(text: str) -> tuple[str, list[int]]:
 
 
 def exec_word(word: str) -> str:
-    """One argument of ExecStart=, quoted so that systemd passes it unchanged."""
+    """One argument of ExecStart=, quoted so that systemd passes it unchanged; a control
+    character as its C escape (systemd refuses the line for \\x00, rather than end it)."""
     escaped = (
         word.replace("\\", "\\\\")
         .replace('"', '\\"')
@@ -221,6 +237,8 @@ def exec_word(word: str) -> str:
         .replace("\n", "\\n")
         .replace("\t", "\\t")
     )
+    if _controls(escaped):
+        escaped = "".join(f"\\x{ord(c):02x}" if c < " " or c == "\x7f" else c for c in escaped)
     if escaped and not any(c in escaped for c in " ;'\\\""):
         return escaped
     return f'"{escaped}"'

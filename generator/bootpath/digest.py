@@ -1,10 +1,9 @@
 """SHA-256 without importing hashlib, which costs the generator milliseconds (OpenSSL).
 
 CPython builds its own SHA-256 in as `_sha256` (`_sha2` from 3.12); hashlib is the
-fallback elsewhere.  Both give the same digests.
+fallback elsewhere.  Both give the same digests.  On the replay path (planfile.py): no
+`from __future__`.
 """
-
-from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

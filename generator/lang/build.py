@@ -86,13 +86,23 @@ class _Builder:
             text = key.value.strip()
             if not text:
                 continue
-            if "\0" in text:
-                self.diags.warning(
-                    key.span, "ssh-key", "an SSH key cannot contain a NUL character", "skipped"
-                )
-                continue
-            lines = [ln.strip() for ln in text.replace("\r", "\n").split("\n")]
-            keys = [ln for ln in lines if ln and not ln.startswith("#")]
+            # sshd splits authorized_keys at \n alone; strip() drops a CRLF's \r.  Any other
+            # break (\v, \f, \x85, U+2028, a lone \r...) or a NUL inside a line would be one
+            # line to sshd and two to another reader: that line is refused (rules.is_key_line).
+            lines = [ln.strip() for ln in text.split("\n")]
+            keys = []
+            for ln in lines:
+                if not ln or ln.startswith("#"):
+                    continue
+                if not rules.is_key_line(ln):
+                    self.diags.warning(
+                        key.span,
+                        "ssh-key",
+                        "an SSH key must be one line: this one holds a line break other than \\n, or a NUL",
+                        "no \\v, \\f, \\r, \\x85, U+2028 or other line break, and no NUL; that line skipped",
+                    )
+                    continue
+                keys.append(ln)
             if len(lines) > 1 or not keys:
                 self.diags.warning(
                     key.span,

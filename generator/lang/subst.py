@@ -25,9 +25,14 @@ VARIABLES = {
 
 
 def known_values(metadata: Metadata, environment: dict[str, str]) -> dict[str, str]:
-    return {
-        var: getattr(metadata, attr) or environment.get(env, "") for var, (attr, env) in VARIABLES.items()
-    }
+    """Metadata's values are checked (cache.Metadata); /etc/environment's by the same rules."""
+    from ccgen.base.metavalues import valid
+
+    out = {}
+    for var, (attr, env) in VARIABLES.items():
+        value = getattr(metadata, attr) or environment.get(env, "")
+        out[var] = value if valid(attr, value) else ""
+    return out
 
 
 def has_variable(text: str) -> bool:

@@ -225,6 +225,8 @@ class _Compiler:
             self.diags.error(span, "script", f"{what} must begin with #!", "it is not run")
             return None
         argv = source.interpreter(first, span, self.diags)
+        if argv is None:
+            return None
         digest = sha256(data).hexdigest()
         earlier = self.scripts.get(digest)
         if earlier is not None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from ccgen.base.diag import Diagnostics, Span
 
 from . import nodes, yaml11
+from .nesting import MAX_DEPTH as MAX_DEPTH  # the JSON readers' bound too: one for every parser
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-MAX_DEPTH = 256
 # An alias-free document cannot have more nodes than characters, so a budget in
 # characters only ever bites when aliases multiply the tree.
 MIN_EXPANSION_BUDGET = 200_000

@@ -102,10 +102,10 @@ def first_line_kind(data: bytes) -> str | None:
 def looks_like_ignition(data: bytes) -> bool:
     if not data.lstrip().startswith(b"{"):
         return False
-    import json
+    from .nesting import loads
 
     try:
-        doc = json.loads(data)
+        doc = loads(data)
     except ValueError:
         return False
     if not isinstance(doc, dict):

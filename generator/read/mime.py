@@ -8,6 +8,12 @@ sent base64 or quoted-printable.  Finding a part means looking for its boundary
 line from where the previous part ended and checking that the parser's body is
 there; when it is not (a malformed document the parser repaired), the part's
 header line stands in.  Nothing here decides what a part means: userdata.py does.
+
+The email package ends a line at CR LF, CR or LF alike, so the limits and the search
+for parts see the text with every line end as LF (`one_line_end`): the same lines,
+the same numbers.  Each search goes forward only, and a boundary not found from
+one place is not looked for again further on, so finding the parts is linear in
+the document's size whatever its line ends.
 """
 
 from __future__ import annotations
@@ -104,6 +110,14 @@ class Part:
         return f"part {self.number}{name} ({', '.join(how)})"
 
 
+def one_line_end(data: bytes) -> bytes:
+    """`data` with CR LF and a lone CR each written as LF: what the email package counts as a
+    line end, so that lines and line numbers are the parser's."""
+    if b"\r" not in data:
+        return data
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+
 class _Lines:
     """Line numbers of offsets in one text, counted forward from the last question."""
 
@@ -129,6 +143,9 @@ class _Walker:
         self.budget = budget
         self.parts: list[Part] = []
         self.cursor = 0
+        # boundary -> an offset from which its next delimiter line was looked for and none
+        # found: none is found from any later offset either, so it is not looked for again.
+        self.exhausted: dict[str, int] = {}
 
     def header_end(self, start: int) -> int:
         """The offset after the blank line that ends the header block at `start`; `start`
@@ -149,20 +166,27 @@ class _Walker:
 
     def delimiter(self, boundary: str, start: int) -> tuple[int, int] | None:
         """(line, offset after it) of the next `--boundary` line from `start`."""
+        if self.exhausted.get(boundary, len(self.data) + 1) <= start:
+            return None
         data = self.data
         mark = b"--" + boundary.encode("ascii", "surrogateescape")
         pos = start
         while True:
             at = data.find(mark, pos)
             if at < 0:
+                self.exhausted[boundary] = start
                 return None
             pos = at + len(mark)
             if at > 0 and data[at - 1] != 0x0A:
                 continue
-            nl = data.find(b"\n", pos)
-            rest = data[pos : nl if nl >= 0 else len(data)].rstrip(b" \t\r")
-            if rest in (b"", b"--"):
-                return self.lines.at(at), (nl + 1 if nl >= 0 else len(data))
+            # The rest of the line: "--" for the closing delimiter, then white space only.
+            end = pos + 2 if data.startswith(b"--", pos) else pos
+            while end < len(data) and data[end] in b" \t":
+                end += 1
+            if end == len(data):
+                return self.lines.at(at), end
+            if data[end] == 0x0A:
+                return self.lines.at(at), end + 1
 
     def message(self, msg: Message, start: int, line: int, depth: int) -> bool:
         """Walk `msg`, whose header block starts at offset `start` (line `line`); False when a
@@ -249,11 +273,14 @@ class _Walker:
             # Undecoded, the payload is the file's own bytes (a part's body never includes
             # the line break before the next boundary).
             data = self.data
-            body = end if data.startswith(payload, end) else (data.find(payload, start) if payload else end)
+            text = one_line_end(payload)
+            # A repaired document's body may lie elsewhere: looked for near the part only.
+            near = min(len(data), end + len(text) + HEADER_BLOCK_MAX)
+            body = end if data.startswith(text, end) else (data.find(text, start, near) if text else end)
             if body >= 0:
                 part.verbatim = True
                 part.body_line = self.lines.at(body)
-                self.cursor = body + len(payload)
+                self.cursor = body + len(text)
         if part.encoding == "base64" and any(isinstance(d, _BASE64_DEFECTS) for d in msg.defects):
             part.problem = "the base64 payload is not valid base64"
             return True
@@ -268,11 +295,12 @@ def split(data: bytes, diags: Diagnostics, span: SpanAt, budget: Budget) -> list
     """The leaf parts of MIME document `data` in document order, or None (reported) when a
     limit refuses the whole document.  `span` turns a line and column of `data` into
     the Span a diagnostic gets."""
-    lines = data.count(b"\n")
+    text = one_line_end(data)
+    lines = text.count(b"\n")
     if lines > MAX_LINES:
         refuse(diags, span(1, 1), f"a MIME document of more than {MAX_LINES} lines", f"it has {lines}")
         return None
-    candidates = data.count(b"\n--")
+    candidates = text.count(b"\n--")
     if candidates > MAX_DELIMITER_LINES:
         refuse(diags, span(1, 1), f"more than {MAX_PARTS} MIME parts", f"{candidates} lines start with --")
         return None
@@ -281,7 +309,7 @@ def split(data: bytes, diags: Diagnostics, span: SpanAt, budget: Budget) -> list
     except RecursionError:
         refuse(diags, span(1, 1), f"multipart parts are nested deeper than {MAX_NESTING} levels")
         return None
-    walker = _Walker(data, diags, span, budget)
+    walker = _Walker(text, diags, span, budget)
     try:
         if not walker.message(msg, 0, 1, 0):
             return None

@@ -50,10 +50,21 @@ def position(data: bytes, offset: int) -> tuple[int, int]:
 FALLBACK_INTERPRETER = ("/bin/bash",)
 
 
-def interpreter(first: bytes, span: Span, diags: Diagnostics) -> tuple[str, ...]:
+def interpreter(first: bytes, span: Span, diags: Diagnostics) -> tuple[str, ...] | None:
     """What runs a script, from its `#!` line.  A line that names no absolute path
-    (`#!bash`) is a warning, and the script runs with bash, as the original ran every one."""
-    argv = first[2:].decode("utf-8", "replace").split()
+    (`#!bash`) is a warning, and the script runs with bash, as the original ran every one.
+    A control character in the line is an error (None): it would reach ExecStart=, and a
+    NUL there ends systemd's line, so what follows it would be read as a directive."""
+    shebang = first.rstrip(b"\r")
+    if any((c < 0x20 and c != 0x09) or c == 0x7F for c in shebang):
+        diags.error(
+            span,
+            "script",
+            "a script's #! line holds a control character",
+            "NUL, ESC, BEL and the like have no place in an interpreter line",
+        )
+        return None
+    argv = shebang[2:].decode("utf-8", "replace").split()
     if argv and argv[0].startswith("/"):
         return tuple(argv)
     diags.warning(
@@ -81,6 +92,8 @@ def classify(path: str, data: bytes, diags: Diagnostics) -> Document | None:
     first = data.split(b"\n", 1)[0]
     if first.startswith(b"#!"):
         argv = interpreter(first, Span(path, 1, 1), diags)
+        if argv is None:
+            return None
         return Document(path, SCRIPT, interpreter=argv, compressed=compressed, data=data)
     if first.rstrip() == HEADER.encode():
         try:

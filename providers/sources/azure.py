@@ -81,7 +81,7 @@ def _media(req: Request, notes: list[str]) -> bytes | None:
     from .. import device
 
     if req.source is not None:
-        return device.read_file(os.path.join(req.source, "ovf-env.xml"))
+        return device.read_file(os.path.join(req.source, "ovf-env.xml"), tree=req.source)
     candidates = ["/dev/sr0"] if os.path.exists("/dev/sr0") else []
     for fstype in ("udf", "iso9660"):
         try:

@@ -29,8 +29,8 @@ def fetch(req: Request) -> Result:
     latest = os.path.join(req.source, "openstack", "latest")
     if not os.path.isdir(latest):
         raise FetchError(f"{latest} does not exist: not a config drive")
-    user_data = read_file(os.path.join(latest, "user_data"))
-    raw = read_file(os.path.join(latest, "meta_data.json"))
+    user_data = read_file(os.path.join(latest, "user_data"), tree=req.source)
+    raw = read_file(os.path.join(latest, "meta_data.json"), tree=req.source)
     values: dict[str, str] = {}
     keys: list[str] = []
     if raw is not None and raw.strip():
@@ -48,44 +48,49 @@ def fetch(req: Request) -> Result:
                 if isinstance(item, dict) and item.get("type") == "ssh" and isinstance(item.get("data"), str):
                     keys.append(item["data"])
     notes: list[str] = []
-    network = _network(req.source, doc if raw is not None and raw.strip() else {}, notes)
-    return Result(user_data, Metadata(**values), clean_keys(keys), notes, network=network)
+    network, unusable = _network(req.source, doc if raw is not None and raw.strip() else {}, notes)
+    return Result(
+        user_data, Metadata(**values), clean_keys(keys), notes, network=network, network_unusable=unusable
+    )
 
 
-def _network(source: str, meta: dict[str, object], notes: list[str]) -> bytes | None:
-    """The drive's network data as the cache keeps it; a file that cannot be used is a note,
-    never a failed fetch: the user-data is still good."""
+def _network(source: str, meta: dict[str, object], notes: list[str]) -> tuple[bytes | None, bool]:
+    """The drive's network data as the cache keeps it, and whether the drive has some that
+    cannot be used.  That is a note, never a failed fetch: the user-data is still good, and
+    the fetch keeps the network data it stored before (base.Result.network_unusable)."""
     import os
 
     from ..device import read_file
     from ..netconf import model, stored
 
     json_path = "openstack/latest/network_data.json"
+    failed = False
     try:
         raw = read_file(os.path.join(source, json_path), model.MAX_JSON)
         if raw is not None and raw.strip():
-            return stored.record("openstack", json_path, model.json_doc(raw))
+            return stored.record("openstack", json_path, model.json_doc(raw)), False
     except (FetchError, ValueError, UnicodeDecodeError) as e:
         notes.append(f"{json_path}: error: {e}; not used")
+        failed = True
     config = meta.get("network_config")
     content = config.get("content_path") if isinstance(config, dict) else None
     if not isinstance(content, str) or not content:
-        return None
+        return None, failed
     rel = os.path.normpath("openstack/" + content.lstrip("/"))
     if not rel.startswith("openstack/") or "\0" in rel:
         notes.append(
             f"meta_data.json network_config.content_path {content[:60]!r} is outside openstack/; not used"
         )
-        return None
+        return None, True
     try:
         text = read_file(os.path.join(source, rel), model.MAX_JSON)
     except FetchError as e:
         notes.append(f"{rel}: error: {e}; not used")
-        return None
+        return None, True
     if text is None:
         notes.append(f"{rel}: error: meta_data.json's network_config names it, but it is missing")
-        return None
-    return stored.record("debian", rel, text.decode("utf-8", "replace"))
+        return None, True
+    return stored.record("debian", rel, text.decode("utf-8", "replace")), False
 
 
 PROVIDER = Provider(

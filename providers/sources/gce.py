@@ -51,13 +51,14 @@ class _Server:
 def _expired(key: str, now: float) -> bool:
     """Whether a key's `google-ssh {"expireOn": ...}` comment says it has expired."""
     import datetime
-    import json
+
+    from ccgen.read.nesting import loads
 
     _, marker, rest = key.partition(" google-ssh ")
     if not marker:
         return False
     try:
-        when = json.loads(rest).get("expireOn", "")
+        when = loads(rest).get("expireOn", "")
         expiry = datetime.datetime.strptime(when, "%Y-%m-%dT%H:%M:%S%z")
     except (ValueError, TypeError, AttributeError):
         return False  # a comment ccgen cannot read does not take the key away

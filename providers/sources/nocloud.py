@@ -85,10 +85,10 @@ def _from_disk(source: str) -> tuple[bytes | None, bytes | None]:
 
     from ..device import read_file
 
-    meta = read_file(os.path.join(source, "meta-data"))
+    meta = read_file(os.path.join(source, "meta-data"), tree=source)
     if meta is None:
         raise FetchError(f"{source} has no meta-data: not a NoCloud seed")
-    return read_file(os.path.join(source, "user-data")), meta
+    return read_file(os.path.join(source, "user-data"), tree=source), meta
 
 
 def _from_web(req: Request, notes: list[str]) -> tuple[bytes | None, bytes | None]:

@@ -38,23 +38,47 @@ DECODERS = {
 }
 
 
+CALL_TIMEOUT = 10.0  # one vmware-rpctool call, at most; all of them share --deadline
+
+
 class GuestInfo:
-    def __init__(self, tool: str) -> None:
+    def __init__(self, tool: str, until: float) -> None:
         self.tool = tool
+        self.until = until  # time.monotonic() by which the whole fetch ends (--deadline)
 
     def get(self, key: str) -> str:
+        import os
+        import signal
         import subprocess
+        import time
 
+        left = self.until - time.monotonic()
+        if left <= 0:
+            raise FetchError(f"guestinfo.{key} not read: the deadline has passed")
         try:
-            proc = subprocess.run([self.tool, f"info-get guestinfo.{key}"], capture_output=True, timeout=10)
-        except (OSError, subprocess.TimeoutExpired) as e:
+            # A session of its own: on time-out the tool and anything it started go, and
+            # nothing left holding its pipes can keep this waiting.
+            proc = subprocess.Popen(
+                [self.tool, f"info-get guestinfo.{key}"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as e:
             raise FetchError(f"{self.tool}: {e}") from None
-        said = proc.stderr.decode("utf-8", "replace") + proc.stdout.decode("utf-8", "replace")
+        try:
+            out, err = proc.communicate(timeout=min(CALL_TIMEOUT, left))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise FetchError(f"{self.tool} info-get guestinfo.{key}: no answer within the deadline") from None
+        said = err.decode("utf-8", "replace") + out.decode("utf-8", "replace")
         if proc.returncode != 0:
             if "No value found" in said:
                 return ""
             raise FetchError(f"{self.tool} info-get guestinfo.{key}: {said.strip() or proc.returncode}")
-        value = proc.stdout.decode("utf-8", "replace").rstrip()
+        value = out.decode("utf-8", "replace").rstrip()
         return "" if not value.strip() or value == "---" else value
 
 
@@ -84,7 +108,7 @@ def _ovf_xml(req: Request, guestinfo: GuestInfo | None) -> bytes | None:
     from .. import device
 
     if req.source is not None:
-        xml = device.read_file(os.path.join(req.source, "ovf-env.xml"))
+        xml = device.read_file(os.path.join(req.source, "ovf-env.xml"), tree=req.source)
         if xml is None:
             raise FetchError(f"{req.source} has no ovf-env.xml")
         return xml
@@ -111,11 +135,16 @@ def decode(data: str, encoding: str) -> bytes:
     return out
 
 
-def _from_url(url: str, req: Request) -> bytes:
+def _from_url(url: str, req: Request, until: float) -> bytes:
+    import time
+
     from ..client import Client, split_url
 
     origin, path = split_url(url)
-    resp = Client([origin], req.deadline, req.timeout).send("GET", path)
+    left = until - time.monotonic()  # what the guestinfo calls left of --deadline
+    if left <= 0:
+        raise FetchError(f"coreos.config.url {url}: not fetched, the deadline has passed")
+    resp = Client([origin], left, req.timeout).send("GET", path)
     if resp.status != 200:
         raise FetchError(f"coreos.config.url {url}: HTTP {resp.status}")
     return resp.body
@@ -151,14 +180,16 @@ def addresses(lookup: Callable[[str], str], notes: list[str]) -> dict[str, str]:
 
 def fetch(req: Request) -> Result:
     import shutil
+    import time
 
     from ccgen.base.cache import Metadata
     from ccgen.read.inputs import Reader
 
     from .. import values
 
+    until = time.monotonic() + req.deadline
     tool = shutil.which(RPCTOOL)
-    guestinfo = GuestInfo(tool) if tool else None
+    guestinfo = GuestInfo(tool, until) if tool else None
     xml = _ovf_xml(req, guestinfo)
     if xml is not None:
         lookup, source = OvfEnv(xml).get, "ovf-env.xml"
@@ -172,7 +203,7 @@ def fetch(req: Request) -> Result:
     if data:
         user_data: bytes | None = decode(data, lookup("coreos.config.data.encoding"))
     elif url:
-        user_data = _from_url(url, req)
+        user_data = _from_url(url, req, until)
     else:
         user_data = None
     found = {
