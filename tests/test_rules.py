@@ -81,3 +81,14 @@ def test_window_length_predicate(text: str) -> None:
     rule = key.child("window_length") if key else None
     assert rule is not None and rule.check is not None and rule.pattern is not None
     assert rule.check(text) == bool(re.match(rule.pattern, text))
+
+
+@settings(max_examples=2000)
+@given(st.text(alphabet="09-/Aa_.+@:\n", max_size=12))
+def test_cloud_init_value_predicates(text: str) -> None:
+    """timezone, locale and users[].expiredate: each predicate is its key's pattern."""
+    users = schema.KEYS.child("users")
+    assert users is not None
+    for key in (schema.KEYS.child("timezone"), schema.KEYS.child("locale"), users.child("expiredate")):
+        assert key is not None and key.check is not None and key.pattern is not None
+        assert key.check(text) == bool(re.fullmatch(key.pattern, text)), (key.name, text)
