@@ -354,6 +354,8 @@ class _Builder:
         if not is_user_name(name.value):
             self.diags.error(name.span, "user-name", f'"{name.value}" is not a valid user name', "skipped")
             return None
+        if any(not v.ok for v in f.values()):
+            return None  # a value against its rule (expiredate) was reported; never half a user
         text: dict[str, str] = {}
         for key in model.USER_TEXT:
             v = self.text(f, key)
