@@ -242,3 +242,27 @@ def test_bad_values_are_refused_with_their_position(root: Path, config: str, whe
     assert proc.returncode == 1
     assert where in proc.stderr
     assert "\nh:" not in (root / "etc/passwd").read_text()
+
+
+def test_user_and_password_for_the_default_user(root: Path) -> None:
+    """`user:` renames the image's default user field by field; `password` is its password."""
+    oem = root / "usr/share/oem/cloud-config.yml"
+    oem.parent.mkdir(parents=True)
+    oem.write_text("#cloud-config\nsystem_info:\n  default_user:\n    name: debian\n    groups: [wheel]\n")
+    user = root / "var/lib/ccgen/user-data"
+    user.parent.mkdir(parents=True)
+    user.write_text("#cloud-config\nuser: ops\npassword: Pr0xm0x-Pl41n\nchpasswd: {expire: false}\n")
+    proc = subprocess.run(
+        [str(helpers.installed_script("ccgen")), "apply", "--root", str(root), "--boot"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "\nops:" in (root / "etc/passwd").read_text()
+    assert "\ndebian:" not in (root / "etc/passwd").read_text()
+    assert group_members(root, "wheel") == ["ops"]
+    ops = shadow(root, "ops")
+    # Set after the default lock: chpasswd's password is the one that counts, not expired.
+    assert ops[1].startswith("$6$") and ops[2] != "0"
+    assert "Pr0xm0x-Pl41n" not in (root / "etc/shadow").read_text() + proc.stderr

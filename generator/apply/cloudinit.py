@@ -11,6 +11,8 @@ import stat
 import subprocess
 import tempfile
 
+from ccgen.lang.cloudinit import Password, is_hash
+
 from . import accounts
 from .context import Context, StepError
 from .fs import Owner
@@ -122,11 +124,22 @@ def step_sudo(ctx: Context) -> None:
 
 def step_chpasswd(ctx: Context) -> None:
     ci = ctx.config.cloudinit
-    if ci is None or not ci.chpasswd:
+    if ci is None:
+        return
+    todo_list = list(ci.chpasswd or ())
+    if not todo_list and ci.password is not None:
+        # The top-level `password` is the default user's, as cloud-init's.
+        owner = ctx.config.key_owner
+        if owner == "core" and ctx.config.default_user is None:
+            ctx.say("chpasswd: password is for the default user, and the image declares none")
+        else:
+            secret = ci.password.value
+            todo_list = [Password(owner, secret, is_hash(secret), ci.password.span)]
+    if not todo_list:
         return
     expire = ci.expire is not False  # cloud-init's default: true
     failures = []
-    for p in ci.chpasswd:
+    for p in todo_list:
         todo = _once(ctx, f"chpasswd:{p.name}", p.name, p.secret, p.hashed, expire)
         if todo is None:
             continue

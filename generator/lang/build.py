@@ -458,6 +458,15 @@ class _Builder:
             d = self.struct(info.value, "default_user")
             if d is not None:
                 default_user = self.user(d)
+        override = top.get("user")
+        if override is not None:
+            # cloud-init's `user`: the default user's fields, over the image's, field by field.
+            if isinstance(override.value, str):
+                override = Field({"name": Field(override.value, override.span)}, override.span)
+            found = self.user(override)
+            if found is not None:
+                default_user = found if default_user is None else default_user.merged_with(found)
+                wants_default = True if wants_default is None else wants_default
         cloudinit = None
         if not schema.CLOUD_INIT_NAMES.isdisjoint(top):
             # Imported only for a document in cloud-init's dialect (tests/test_imports.py).

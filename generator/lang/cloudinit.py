@@ -111,6 +111,7 @@ class CloudInit(_Frozen):
         "package_update",
         "package_upgrade",
         "packages",
+        "password",
         "power_state",
         "runcmd",
         "ssh_pwauth",
@@ -125,6 +126,7 @@ class CloudInit(_Frozen):
     package_span: Span | None  # where the first package key is
     groups: tuple[Group, ...] | None
     chpasswd: tuple[Password, ...] | None
+    password: Field[str] | None  # the default user's, when chpasswd names no user
     expire: bool | None
     ssh_pwauth: bool | None
     timezone: Field[str] | None
@@ -378,7 +380,7 @@ class _Parser:
                 self.bad(span, "chpasswd.list", "random passwords are not supported")
                 continue
             if self.secret_ok(name, secret, span, "chpasswd.list"):
-                out.append(Password(name, secret, _is_hash(secret), span))
+                out.append(Password(name, secret, is_hash(secret), span))
         return out
 
     # power_state
@@ -454,6 +456,12 @@ class _Parser:
         v = top.get("chpasswd")
         if v is not None and isinstance(v.value, dict):
             out["chpasswd"], out["expire"] = self.chpasswd(v)
+        v = top.get("password")
+        if v is not None and isinstance(v.value, str) and v.value:
+            if any(c in v.value for c in "\0\n\r:"):
+                self.bad(v.span, "password", "a password cannot hold ':' or control characters")
+            else:
+                out["password"] = Field(v.value, v.span, v.key_span)
         v = top.get("ssh_pwauth")
         if v is not None:
             word = self.text(v.value)
@@ -477,7 +485,7 @@ class _Parser:
         return CloudInit(**out)
 
 
-def _is_hash(secret: str) -> bool:
+def is_hash(secret: str) -> bool:
     """^\\$(1|2a|2y|5|6)(\\$.+){2}, cloud-init's test for a crypt hash in chpasswd.list
     (yescrypt's $y$ too, Debian 12's default)."""
     parts = secret.split("$")

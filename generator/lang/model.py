@@ -481,7 +481,10 @@ def merge(configs: list[CloudConfig], order: dict[str, tuple[str, ...]]) -> Clou
             earlier_s = sections.get(name)
             sections[name] = s if earlier_s is None else earlier_s.merged_with(s, order[name])
         scripts += c.scripts
-        default_user = c.default_user or default_user
+        if c.default_user is not None:
+            # The OEM config's default user, with a later document's fields over it.
+            d = c.default_user
+            default_user = d if default_user is None else default_user.merged_with(d)
         wants_default = c.wants_default if c.wants_default is not None else wants_default
         if c.cloudinit is not None:
             cloudinit = c.cloudinit if cloudinit is None else cloudinit.merged_with(c.cloudinit)

@@ -636,18 +636,33 @@ CLOUD_INIT = (
     _unsupported(
         "fs_setup", "make file systems", PER_INSTANCE, "not done: formatting cannot yet be made safe here"
     ),
-    _unsupported(
+    _ci(
         "password",
-        "the default user's password",
+        STRING,
+        "the default user's password (a crypt hash, or text hashed on the machine), when chpasswd "
+        "names no user; chpasswd.expire applies",
         PER_INSTANCE,
-        "not done yet; use chpasswd.users or users[].hashed_passwd",
+        APPLY,
+        secret=True,
+    ),
+    _ci(
+        "user",
+        STRUCT,
+        "the default user's fields, over the image's `system_info.default_user`; a name alone "
+        "renames it. Implies `default` in `users`",
+        PER_INSTANCE,
+        APPLY,
+        children=USER,
+        names=True,
     ),
     _unsupported("phone_home", "POST the host keys to a URL", PER_INSTANCE, "not done yet"),
     _unsupported("snap", "snap packages", PER_INSTANCE, "snap is Ubuntu's; Debian has no snapd by default"),
 )
 
 # The keys lang/cloudinit.py builds: a document without any of them never imports it.
-CLOUD_INIT_NAMES = frozenset(k.name for k in CLOUD_INIT if k.unsupported is None and k.name != "system_info")
+CLOUD_INIT_NAMES = frozenset(
+    k.name for k in CLOUD_INIT if k.unsupported is None and k.name not in ("system_info", "user")
+)
 
 PACKAGE_KEYS = (
     "packages",

@@ -140,6 +140,8 @@ class _Checker:
     def value(self, node: nodes.Node, key: schema.Key, label: str) -> Field[Value] | None:
         kind = key.kind
         if kind == schema.STRUCT:
+            if key.names and isinstance(node, nodes.Scalar) and node.tag == nodes.STR:
+                return self.scalar(node, schema.STRING, None, False, label)  # `user: name`
             return self.struct(node, key, label)
         if kind == schema.ANY:
             return self.raw(node, label)
