@@ -27,6 +27,19 @@ def shadow(root: Path, name: str) -> list[str]:
     return line.split(":")
 
 
+def apply_boot(root: Path, oem: str, userdata: str) -> subprocess.CompletedProcess[str]:
+    """`ccgen apply --boot` with this OEM config and user-data in the image tree."""
+    for path, text in (("usr/share/oem/cloud-config.yml", oem), ("var/lib/ccgen/user-data", userdata)):
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text("#cloud-config\n" + text)
+    return subprocess.run(
+        [str(helpers.installed_script("ccgen")), "apply", "--root", str(root), "--boot"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_users_sudo_groups_and_passwords(root: Path) -> None:
     config = """groups:
   - admins: [core, alice]
@@ -109,20 +122,11 @@ def test_a_bad_sudo_rule_is_never_written(root: Path, tmp_path: Path) -> None:
 
 
 def test_default_user_from_the_oem_config(root: Path) -> None:
-    oem = root / "usr/share/oem/cloud-config.yml"
-    oem.parent.mkdir(parents=True)
-    oem.write_text(
-        "#cloud-config\nsystem_info:\n  default_user:\n    name: debian\n"
-        "    groups: [wheel]\n    sudo: ['ALL=(ALL) NOPASSWD:ALL']\n    shell: /bin/bash\n"
-    )
-    user = root / "var/lib/ccgen/user-data"
-    user.parent.mkdir(parents=True)
-    user.write_text("#cloud-config\nssh_authorized_keys: [ssh-ed25519 AAAAdefault top@level]\n")
-    proc = subprocess.run(
-        [str(helpers.installed_script("ccgen")), "apply", "--root", str(root), "--boot"],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    proc = apply_boot(
+        root,
+        "system_info:\n  default_user:\n    name: debian\n"
+        "    groups: [wheel]\n    sudo: ['ALL=(ALL) NOPASSWD:ALL']\n    shell: /bin/bash\n",
+        "ssh_authorized_keys: [ssh-ed25519 AAAAdefault top@level]\n",
     )
     assert proc.returncode == 0, proc.stderr
     assert "debian ALL=(ALL) NOPASSWD:ALL" in (root / "etc/sudoers.d/90-ccgen-users").read_text()
@@ -136,18 +140,7 @@ def test_default_user_from_the_oem_config(root: Path) -> None:
 
 
 def test_users_without_default_means_no_default_user(root: Path) -> None:
-    oem = root / "usr/share/oem/cloud-config.yml"
-    oem.parent.mkdir(parents=True)
-    oem.write_text("#cloud-config\nsystem_info:\n  default_user:\n    name: debian\n")
-    user = root / "var/lib/ccgen/user-data"
-    user.parent.mkdir(parents=True)
-    user.write_text("#cloud-config\nusers:\n  - name: frank\n")
-    proc = subprocess.run(
-        [str(helpers.installed_script("ccgen")), "apply", "--root", str(root), "--boot"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = apply_boot(root, "system_info:\n  default_user:\n    name: debian\n", "users:\n  - name: frank\n")
     assert proc.returncode == 0, proc.stderr
     passwd = (root / "etc/passwd").read_text()
     assert "\nfrank:" in passwd and "\ndebian:" not in passwd
@@ -246,17 +239,10 @@ def test_bad_values_are_refused_with_their_position(root: Path, config: str, whe
 
 def test_user_and_password_for_the_default_user(root: Path) -> None:
     """`user:` renames the image's default user field by field; `password` is its password."""
-    oem = root / "usr/share/oem/cloud-config.yml"
-    oem.parent.mkdir(parents=True)
-    oem.write_text("#cloud-config\nsystem_info:\n  default_user:\n    name: debian\n    groups: [wheel]\n")
-    user = root / "var/lib/ccgen/user-data"
-    user.parent.mkdir(parents=True)
-    user.write_text("#cloud-config\nuser: ops\npassword: Pr0xm0x-Pl41n\nchpasswd: {expire: false}\n")
-    proc = subprocess.run(
-        [str(helpers.installed_script("ccgen")), "apply", "--root", str(root), "--boot"],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    proc = apply_boot(
+        root,
+        "system_info:\n  default_user:\n    name: debian\n    groups: [wheel]\n",
+        "user: ops\npassword: Pr0xm0x-Pl41n\nchpasswd: {expire: false}\n",
     )
     assert proc.returncode == 0, proc.stderr
     assert "\nops:" in (root / "etc/passwd").read_text()

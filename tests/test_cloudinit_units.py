@@ -172,3 +172,23 @@ def test_huge_and_nul_commands() -> None:
     assert [d.code for d in diags.sorted()] == ["invalid-value"]
     text = next(e for e in p.entries() if e.path == SCRIPTS + "runcmd")
     assert isinstance(text, File) and "echo fine" in text.text and "nul" not in text.text
+
+
+def test_a_comment_above_runcmd_does_not_run_it_again() -> None:
+    """The once-per-instance record is named by the commands, never their lines."""
+
+    def conditions(config: str) -> list[str]:
+        p, _ = plan(config)
+        return [
+            line
+            for e in p.entries()
+            if isinstance(e, File) and e.path.endswith((".service",))
+            for line in e.text.splitlines()
+            if line.startswith(("ConditionPathExists=!", "ExecStartPre="))
+        ]
+
+    config = "runcmd: [echo hi, [ls, /]]\npower_state: {mode: reboot}\n"
+    before = conditions(config)
+    assert len(before) == 4
+    assert conditions("# a comment\n\n" + config) == before
+    assert conditions(config.replace("echo hi", "echo bye")) != before

@@ -48,6 +48,16 @@ def is_locale(text: str) -> bool:
     return bool(text) and _LOCALE.issuperset(text)
 
 
+_USER_FIRST = frozenset("abcdefghijklmnopqrstuvwxyz_")
+_USER_REST = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
+
+
+def is_user_name(name: str) -> bool:
+    """[a-z_][a-z0-9_.-]{0,31}$?: what useradd accepts by default (shadow's rule)."""
+    body = name[:-1] if name.endswith("$") else name
+    return 1 <= len(body) <= 32 and body[0] in _USER_FIRST and _USER_REST.issuperset(body)
+
+
 def parse_mode(text: str) -> int | None:
     """The mode `permissions` names, or None when it does not match is_mode."""
     return int(text, 8) if is_mode(text) else None

@@ -18,14 +18,7 @@ if TYPE_CHECKING:
     from .validate import Tree, Value
 
 NAME_BYTES_MAX = 255  # one path component
-_USER_FIRST = frozenset("abcdefghijklmnopqrstuvwxyz_")
-_USER_REST = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
-
-
-def is_user_name(name: str) -> bool:
-    """[a-z_][a-z0-9_.-]{0,31}$?: what useradd accepts by default (shadow's rule)."""
-    body = name[:-1] if name.endswith("$") else name
-    return 1 <= len(body) <= 32 and body[0] in _USER_FIRST and _USER_REST.issuperset(body)
+is_user_name = rules.is_user_name  # shared with lang/cloudinit.py, so it lives in base/
 
 
 def file_name_problem(name: str) -> str | None:

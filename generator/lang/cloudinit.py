@@ -10,6 +10,7 @@ docs/cloud-init.md says what each key does.
 
 from __future__ import annotations
 
+from ccgen.base import rules
 from ccgen.base.diag import Diagnostics, Span
 
 from . import schema
@@ -322,9 +323,7 @@ class _Parser:
         return (tuple(out) if given else None), (expire.value if expire is not None else None)  # type: ignore[return-value]
 
     def secret_ok(self, name: str, secret: str, span: Span, label: str) -> bool:
-        from .build import is_user_name
-
-        if not is_user_name(name):
+        if not rules.is_user_name(name):
             self.bad(span, label, f'"{name}" is not a valid user name')
             return False
         if not secret or any(c in secret for c in "\0\n\r:"):

@@ -215,11 +215,12 @@ class _Units:
         self.r.deferred.append(name)
         self.late.append(name)
 
-    def once(self, t: UnitText, script: str, before: bool) -> None:
+    def once(self, t: UnitText, values: object, before: bool) -> None:
         """Once per instance: skipped by its record, left before the run (cloud-init's
         semaphore, for runcmd and power_state) or after a success (packages, retried at
-        the next boot when a mirror was down)."""
-        identity = sha256(script.encode()).hexdigest()
+        the next boot when a mirror was down).  The record is named by the values, never
+        their positions: a comment added above runcmd does not run it again."""
+        identity = sha256(repr(values).encode()).hexdigest()
         t.add("Unit", "ConditionPathExists", "!" + self.done(identity))
         record = f"{exec_word(self.r.s.ccgen)} apply --record-script {identity}"
         t.add("Service", "ExecStartPre" if before else "ExecStartPost", record)
@@ -248,7 +249,7 @@ class _Units:
         text = packages_script(ci)
         path = self.script("packages", text, span)
         t = self.late_unit(PACKAGES, "cloud-config packages", span)
-        self.once(t, text, before=False)
+        self.once(t, text, before=False)  # the packages script holds no position
         t.add("Service", "Type", "oneshot")
         t.add("Service", "RemainAfterExit", "yes")
         t.add("Service", "TimeoutStartSec", "1h")
@@ -276,7 +277,7 @@ class _Units:
         t = self.late_unit(RUNCMD, "cloud-config runcmd", span)
         # cloud-init's final stage runs after multi-user.target.
         t.add("Unit", "After", "multi-user.target")
-        self.once(t, text, before=True)
+        self.once(t, ("runcmd", [(c.argv, c.shell) for c in commands]), before=True)
         t.add("Service", "Type", "oneshot")
         t.add("Service", "RemainAfterExit", "yes")
         t.add("Service", "TimeoutStartSec", "infinity")
@@ -303,7 +304,9 @@ class _Units:
         # After everything else: the config's own late units and the boot itself.
         others = [u for u in self.r.deferred if u not in self.late]
         t.add("Unit", "After", " ".join(["multi-user.target", *others]))
-        self.once(t, text, before=True)
+        c = ps.condition
+        condition = c if isinstance(c, bool) else (c.argv, c.shell)
+        self.once(t, ("power_state", ps.mode, ps.delay, ps.message, condition), before=True)
         t.add("Service", "Type", "oneshot")
         t.add("Service", "ExecStart", f"/bin/sh {exec_word(path)}")
         self.finish(POWER_STATE, t, ps.span)
