@@ -226,7 +226,7 @@ def cmd_apply(argv: list[str]) -> int:
     p = _parser("ccgen apply", "Apply files, users, keys, hostname and network.")
     p.add_argument("--root", default="/", help="apply to the image tree under DIR instead of this system")
     p.add_argument("--boot", action="store_true", help="read the generator's inputs (OEM config and cache)")
-    p.add_argument("--only", choices=sorted(run.STEPS), help="run one step")
+    p.add_argument("--only", choices=sorted([*run.STEPS, *run.LATE_STEPS]), help="run one step")
     p.add_argument("--force", action="store_true", help="apply again what was already applied")
     p.add_argument("--record-script", metavar="SHA256", help="==SUPPRESS==")
     p.add_argument("userdata", nargs="*", help="cloud-config files to apply")

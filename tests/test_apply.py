@@ -185,6 +185,7 @@ def test_users_created_and_updated(root: Path) -> None:
   - name: alice
     gecos: Alice "the" Admin
     groups: [wheel, nosuchgroup]
+    create_groups: false
     shell: /bin/sh
     passwd: $6$salt$hash
     homedir: /home/alice

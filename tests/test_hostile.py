@@ -131,6 +131,22 @@ top_level = st.sampled_from(
         "manage_etc_hosts: true\n",
         "users: [{name: '../evil'}, {name: bob, passwd: 'x:y'}, {name: " + q("\ud800") + "}]\n",
         "bomb: &b [" + ", ".join(["x" * 50] * 20) + "]\nbombs: [" + ", ".join(["*b"] * 50) + "]\n",
+        # cloud-init's keys of several shapes (lang/cloudinit.py)
+        "runcmd: [" + q("a\0b") + ", [" + q("\ud800") + "], [[x]], {a: b}, 7, null, [true]]\n",
+        "bootcmd: [&c [a, b], [*c, *c], *c]\n",
+        "runcmd: &r [echo, ["
+        + ", ".join(["x" * 40] * 30)
+        + "]]\nbootcmd: ["
+        + ", ".join(["*r"] * 40)
+        + "]\n",
+        "packages: [" + q("a\0b") + ", [x], [x, y, z], {x: 1}, '-rf', [vim, " + q("\n") + "], 9e999]\n",
+        "groups: [{[a]: b}, " + q("\ud800") + ", {g: [[x]]}, {g: {h: i}}, 'a:b', " + q("a" * 300) + "]\n",
+        "users: [default, 'a, ,b', {name: c, sudo: [[x]], groups: {x: [y]}, uid: -1, lock_passwd: 2}]\n",
+        "chpasswd: {users: [{name: [x]}, {name: a, password: {x: y}}], list: [[x]], expire: 3}\n",
+        "power_state: {mode: reboot, delay: '+" + "9" * 400 + "', condition: [[x]], message: [x]}\n",
+        "final_message: " + q("$UPTIME${UPTIME${}$\0\ud800'") + "\ntimezone: " + q("a/../../b") + "\n",
+        "system_info: {default_user: {name: ../evil, sudo: true}}\nssh_pwauth: [x]\nlocale: {x: y}\n",
+        "write_files: [{path: /etc/d, defer: true, append: true, owner: " + q("nobody\0") + "}]\n",
     ]
 )
 numbers = st.sampled_from(["9" * 5000, "0x" + "f" * 10000, "-" + "9" * 30, "1e999", ".nan"])

@@ -27,6 +27,9 @@ FORBIDDEN = (
     "ccgen.cli",
     "ccgen.lang.export",
     "ccgen.apply",
+    # cloud-init's dialect: only for a document that uses it (below)
+    "ccgen.lang.cloudinit",
+    "ccgen.units.cloudinit",
 )
 
 PROBE = """
@@ -68,6 +71,23 @@ def test_a_gzipped_script_does_not_import_email(tmp_path: Path) -> None:
     assert "ccgen.lang.userdata" in loaded, "the case no longer goes through userdata.py"
     assert not [m for m in loaded if m == "email" or m.startswith(("email.", "ccgen.read.mime"))]
     assert any(name.startswith("ccgen-script-") for name in os.listdir(out)), os.listdir(out)
+
+
+def test_cloud_init_modules_only_for_their_keys(tmp_path: Path) -> None:
+    """A document in cloud-init's dialect loads its parser and renderer; the CoreOS
+    example above does not (FORBIDDEN), and neither do CoreOS-style users."""
+    root = helpers.example_root(tmp_path / "root")
+    coreos_users = "#cloud-config\nusers:\n  - name: core\n    groups: [docker]\n"
+    helpers.make_root(root, {"/var/lib/ccgen/user-data": coreos_users})
+    coreos = generate(root, tmp_path / "out1")
+    assert not [m for m in coreos if m.endswith(".cloudinit")], coreos
+    helpers.make_root(root, {"/var/lib/ccgen/user-data": "#cloud-config\nruncmd: [echo hi]\n"})
+    loaded = generate(root, tmp_path / "out2")
+    # The two modules, and the digest the once-only record is named by: nothing costly.
+    extra = set(loaded) - set(coreos)
+    assert {"ccgen.lang.cloudinit", "ccgen.units.cloudinit"} <= extra, extra
+    assert extra <= {"ccgen.lang.cloudinit", "ccgen.units.cloudinit", "ccgen.bootpath.digest", "_sha256"}
+    assert (tmp_path / "out2" / "ccgen-runcmd.service").exists()
 
 
 REPLAY_PROBE = """

@@ -43,6 +43,10 @@ DOCUMENTED = {
     "ignition",  # an Ignition config is named (info), not silently skipped
 }
 WHOLE = {"Validate", "parseCloudConfig", "validateCloudConfig"}
+# The original's vectors that cloud-init's dialect gives a meaning (docs/compat.md).
+CLOUD_INIT_MEANING = {
+    "users:\n  - bad": "a name in users is a user to create, as in cloud-init (cloud-init.md)",
+}
 
 
 def ccgen_entries(v: dict[str, Any]) -> list[tuple[str, str, int, str]]:
@@ -62,6 +66,8 @@ def ccgen_entries(v: dict[str, Any]) -> list[tuple[str, str, int, str]]:
 def test_original_vector(v: dict[str, Any]) -> None:
     if "panics" in v.get("rules", ""):
         pytest.skip("tests the original's recovery from a panicking rule; ccgen has no rule plug-ins")
+    if v["config"] in CLOUD_INIT_MEANING:
+        pytest.skip(CLOUD_INIT_MEANING[v["config"]])
     got = ccgen_entries(v)
     for kind, message, line in v["entries"]:
         matches = [g for g in got if (g[0], g[1]) == (kind, message)]

@@ -155,3 +155,14 @@ def test_machine_info_keeps_other_lines_and_quotes() -> None:
 def test_nearest_key(name: str, near: str | None) -> None:
     known = [k.name for k in schema.USER]
     assert validate.nearest(name, known) == near
+
+
+@settings(max_examples=2000)
+@given(st.text(alphabet="09-/Aa_.+@:\n", max_size=12))
+def test_cloud_init_value_predicates(text: str) -> None:
+    """timezone, locale and users[].expiredate: each predicate is its key's pattern."""
+    users = schema.KEYS.child("users")
+    assert users is not None
+    for key in (schema.KEYS.child("timezone"), schema.KEYS.child("locale"), users.child("expiredate")):
+        assert key is not None and key.check is not None and key.pattern is not None
+        assert key.check(text) == bool(re.fullmatch(key.pattern, text)), (key.name, text)

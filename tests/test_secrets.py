@@ -9,7 +9,16 @@ from pathlib import Path
 from . import helpers
 
 # Each in a field the key table marks secret (users[].passwd, *.etcd_password).
-SECRETS = ["S3CRET-HASH-ONE", "S3CRET-OEM-HASH", "S3CRET-FLEET-PW", "S3CRET-LOCK-PW", "S3CRET-FLANNEL-PW"]
+SECRETS = [
+    "S3CRET-HASH-ONE",
+    "S3CRET-OEM-HASH",
+    "S3CRET-FLEET-PW",
+    "S3CRET-LOCK-PW",
+    "S3CRET-FLANNEL-PW",
+    # cloud-init's: users[].plain_text_passwd and hashed_passwd, chpasswd.users and .list
+    "S3CRET-PLAIN-TEXT",
+    "S3CRET-CHPASSWD",
+]
 # A broken OEM config with a secret right where the parser stops.
 OEM = "#cloud-config\nusers: [{name: oem, passwd: S3CRET-OEM-HASH\n"
 
@@ -23,6 +32,27 @@ users:
     passwd: {S3CRET-HASH-ONE: 1}
   - name: "bad name"
     passwd: S3CRET-HASH-ONE
+  - name: dora
+    plain_text_passwd: "S3CRET-PLAIN-TEXT"
+    lock_passwd: false
+  - name: erin
+    plain_text_passwd: "S3CRET-PLAIN-TEXT:colon"
+    hashed_passwd: [S3CRET-HASH-ONE]
+  - name: fred
+    plain_text_passwd: S3CRET-PLAIN-TEXT
+    uid: S3CRET-NOT-A-UID
+chpasswd:
+  users:
+    - {name: root, password: S3CRET-CHPASSWD-TEXT, type: text}
+    - {name: root, password: "S3CRET-CHPASSWD-BAD:colon", type: text}
+    - {name: "bad name", password: S3CRET-CHPASSWD-HASH}
+    - {name: nobody-here, password: S3CRET-CHPASSWD-MISSING, type: text}
+    - {name: root, password: S3CRET-CHPASSWD-RANDOM, type: RANDOM}
+    - {name: root, password: [S3CRET-CHPASSWD-LISTED]}
+  list:
+    - "root:S3CRET-CHPASSWD-LIST"
+    - "S3CRET-CHPASSWD-NOCOLON"
+    - {S3CRET-CHPASSWD-MAP: 1}
 coreos:
   fleet:
     etcd_password: [S3CRET-FLEET-PW]
@@ -99,10 +129,12 @@ def outputs(tmp_path: Path) -> dict[str, str]:
 def test_no_secret_anywhere(tmp_path: Path) -> None:
     said = outputs(tmp_path)
     reached = " ".join(said.values())
-    for code in ("yaml-syntax", "user-field", "type", "invalid-value", "unit-reserved"):
+    for code in ("yaml-syntax", "user-field", "type", "invalid-value", "unit-reserved", "deprecated"):
         assert f"[{code}]" in reached, f"the {code} error path was not reached"
     leaks = [(where, s) for where, text in said.items() for s in SECRETS if s in text]
     assert not leaks, leaks
+    # The cloud-init steps ran and failed where they should, without saying the secret.
+    assert "chpasswd: error: nobody-here: user nobody-here does not exist" in said["apply"]
     # Where the secrets do go: root-only files.
     env = tmp_path / "root/var/lib/ccgen/env/locksmithd.service.env"
     assert env.exists() and env.stat().st_mode & 0o077 == 0 and "S3CRET-LOCK-PW" in env.read_text()

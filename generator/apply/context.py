@@ -38,6 +38,11 @@ class Context:
         sys.stderr.write(line + "\n")
 
     def run(self, argv: Sequence[str], stdin: bytes | None = None) -> None:
+        self.output(argv, stdin)
+
+    def output(self, argv: Sequence[str], stdin: bytes | None = None) -> bytes:
+        """What the tool wrote on stdout; a failure is a StepError with its stderr.  Secrets
+        go on stdin, never in argv, and a tool's stderr never repeats its stdin."""
         try:
             proc = subprocess.run(list(argv), input=stdin, capture_output=True, timeout=120)
         except (OSError, subprocess.TimeoutExpired) as e:
@@ -45,3 +50,4 @@ class Context:
         if proc.returncode != 0:
             err = proc.stderr.decode("utf-8", "replace").strip().replace("\n", "; ")
             raise StepError(f"{' '.join(argv[:2])} failed ({proc.returncode}): {err}")
+        return proc.stdout

@@ -25,12 +25,18 @@ def write_one(ctx: Context, f: WriteFile) -> None:
     except LookupError as e:
         raise StepError(f"{path}: {e}") from None
     volatile = path.startswith(VOLATILE)
-    identity = f"file:{path}"
     item = digest(f.data, f.mode, owner_spec)
+    # Two appends to one file are two records; a replaced file is one, whatever its content.
+    identity = f"file:{path}" if not f.append else f"append:{path}:{item}"
     if not volatile and not ctx.state.needed(identity, item):
         return
     try:
-        changed = ctx.root.write(path, f.data, mode=f.mode, owner=owner)
+        data = f.data
+        if f.append:
+            # cloud-init's append: once per instance and content here (its record), so a
+            # reboot does not add the lines again.
+            data = (ctx.root.read(path) or b"") + f.data
+        changed = ctx.root.write(path, data, mode=f.mode, owner=owner)
     except UnsafePath as e:
         raise StepError(f"{path}: {e.strerror}") from None
     except OSError as e:
@@ -43,8 +49,17 @@ def write_one(ctx: Context, f: WriteFile) -> None:
 
 
 def step_files(ctx: Context) -> None:
+    write_all(ctx, [f for f in ctx.config.write_files if not f.defer])
+
+
+def step_deferred_files(ctx: Context) -> None:
+    """write_files with `defer`, run by ccgen-files-deferred.service after packages."""
+    write_all(ctx, [f for f in ctx.config.write_files if f.defer])
+
+
+def write_all(ctx: Context, todo: list[WriteFile]) -> None:
     failures = []
-    for f in ctx.config.write_files:
+    for f in todo:
         try:
             write_one(ctx, f)
         except StepError as e:

@@ -19,16 +19,23 @@ from ccgen.read import inputs
 from ccgen.read.inputs import Input, Reader
 from ccgen.read.system import NETWORK_PATHS, UNIT_PATHS
 
-from . import etc, files, runtime, scripts, sshkeys, users
+from . import cloudinit, etc, files, runtime, scripts, sshkeys, users
 from .context import Context, StepError
 from .fs import Root
 from .state import State
 
 STEPS: dict[str, Callable[[Context], None]] = {
     "hostname": etc.step_hostname,
+    "groups": cloudinit.step_groups,
     "users": users.step_users,
+    "members": cloudinit.step_members,
+    "sudo": cloudinit.step_sudo,
+    "chpasswd": cloudinit.step_chpasswd,
     "keys": sshkeys.step_keys,
     "files": files.step_files,
+    "ssh-pwauth": cloudinit.step_ssh_pwauth,
+    "timezone": cloudinit.step_timezone,
+    "locale": cloudinit.step_locale,
     "dropins": runtime.step_runtime_dropins,
     "scripts": scripts.step_scripts,
     "oem": etc.step_oem,
@@ -39,6 +46,12 @@ STEPS: dict[str, Callable[[Context], None]] = {
     "environment": etc.step_environment,
     "network": runtime.step_network,
     "platform-network": runtime.step_platform_network,
+}
+
+
+# Steps that only their own unit runs (`--only`), late in the boot (docs/cloud-init.md).
+LATE_STEPS: dict[str, Callable[[Context], None]] = {
+    "deferred-files": files.step_deferred_files,
 }
 
 
@@ -95,7 +108,8 @@ def settle(ctx: Context) -> list[str]:
 
 def run(ctx: Context, only: str | None = None) -> int:
     failed = []
-    for name, step in STEPS.items():
+    steps = STEPS if only not in LATE_STEPS else LATE_STEPS
+    for name, step in steps.items():
         if only is not None and name != only:
             continue
         try:

@@ -28,9 +28,10 @@ def wanted_keys(ctx: Context) -> dict[str, list[str]]:
     """user -> keys: users[].ssh_authorized_keys, then the top level and metadata for core.
     Every user ccgen gave keys before is listed too, so that removed keys go away."""
     out: dict[str, list[str]] = {u: [] for u in ctx.state.key_users()}
-    for user in ctx.config.users:
+    for user in ctx.config.all_users():
         out.setdefault(user.name.value, []).extend(user.ssh_authorized_keys)
-    core = out.setdefault("core", [])
+    # core on CoreOS; the image's default user where the OEM config declares one.
+    core = out.setdefault(ctx.config.key_owner, [])
     core.extend(ctx.config.ssh_authorized_keys)
     # A line the config or the provider gives is one key: never a comment, never two lines.
     for k in ctx.ssh_keys:

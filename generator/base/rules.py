@@ -36,6 +36,40 @@ def is_mode(text: str) -> bool:
     return 3 <= len(digits) <= 4 and _OCTAL.issuperset(digits)
 
 
+def is_date(text: str) -> bool:
+    """^[0-9]{4}-[0-9]{2}-[0-9]{2}$ (useradd --expiredate's form)"""
+    return (
+        len(text) == 10
+        and text[4] == text[7] == "-"
+        and _ASCII_DIGITS.issuperset(text[:4] + text[5:7] + text[8:])
+    )
+
+
+_ZONE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+-")
+_LOCALE = _ZONE.union("@.") - frozenset("+")
+
+
+def is_zone_name(text: str) -> bool:
+    """^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$: a tz database name, never `..` or absolute"""
+    parts = text.split("/")
+    return all(p and _ZONE.issuperset(p) for p in parts)
+
+
+def is_locale(text: str) -> bool:
+    """^[A-Za-z0-9_.@-]+$"""
+    return bool(text) and _LOCALE.issuperset(text)
+
+
+_USER_FIRST = frozenset("abcdefghijklmnopqrstuvwxyz_")
+_USER_REST = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
+
+
+def is_user_name(name: str) -> bool:
+    """[a-z_][a-z0-9_.-]{0,31}$?: what useradd accepts by default (shadow's rule)."""
+    body = name[:-1] if name.endswith("$") else name
+    return 1 <= len(body) <= 32 and body[0] in _USER_FIRST and _USER_REST.issuperset(body)
+
+
 def parse_mode(text: str) -> int | None:
     """The mode `permissions` names, or None when it does not match is_mode."""
     return int(text, 8) if is_mode(text) else None
@@ -224,7 +258,7 @@ def decode_content(content: str | bytes, encoding: str) -> bytes:
     stream is an error here; the original wrote whatever it had unpacked)."""
     raw = content.encode("utf-8") if isinstance(content, str) else content
     enc = encoding.lower()
-    steps = enc.split("+") if enc else []
+    steps = enc.split("+") if enc and enc != "text/plain" else []  # cloud-init's name for none
     if any(s not in ("b64", "base64", "gz", "gzip") for s in steps) or len(steps) > 2:
         raise DecodeError(f'unsupported encoding "{encoding}"')
     if steps and steps[-1] in ("b64", "base64"):

@@ -20,14 +20,7 @@ if TYPE_CHECKING:
     from .validate import Tree, Value
 
 NAME_BYTES_MAX = 255  # one path component
-_USER_FIRST = frozenset("abcdefghijklmnopqrstuvwxyz_")
-_USER_REST = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
-
-
-def is_user_name(name: str) -> bool:
-    """[a-z_][a-z0-9_.-]{0,31}$?: what useradd accepts by default (shadow's rule)."""
-    body = name[:-1] if name.endswith("$") else name
-    return 1 <= len(body) <= 32 and body[0] in _USER_FIRST and _USER_REST.issuperset(body)
+is_user_name = rules.is_user_name  # shared with lang/cloudinit.py, so it lives in base/
 
 
 def file_name_problem(name: str) -> str | None:
@@ -352,6 +345,7 @@ class _Builder:
             refused = True
         if refused or path is None:
             return None
+        append, defer = self.flag(f, "append"), self.flag(f, "defer")
         perms = self.text(f, "permissions")
         mode = rules.parse_mode(perms.value) if perms is not None and perms.value else 0o644
         assert mode is not None  # an unparseable mode failed its rule, and refused the entry
@@ -361,6 +355,8 @@ class _Builder:
             mode,
             owner if owner is not None and owner.value else None,
             item.span,
+            append=append is not None and append.value,
+            defer=defer is not None and defer.value,
         )
 
     def user(self, item: Field[Value]) -> model.User | None:
@@ -373,6 +369,8 @@ class _Builder:
         if not is_user_name(name.value):
             self.diags.error(name.span, "user-name", f'"{name.value}" is not a valid user name', "skipped")
             return None
+        if any(not v.ok for v in f.values()):
+            return None  # a value against its rule (expiredate) was reported; never half a user
         text: dict[str, str] = {}
         for key in model.USER_TEXT:
             v = self.text(f, key)
@@ -384,15 +382,79 @@ class _Builder:
                 )
                 return None
             text[key] = v.value
-        flags = {k: flag.value for k in model.USER_FLAGS if (flag := self.flag(f, k)) is not None}
-        groups = tuple(g.value for g in self.strings(f, "groups") if g.value)
-        for g in groups:
-            if any(c in g for c in ",:\0\n"):
-                self.diags.error(
-                    item.span, "user-field", f'group "{g}" of {name.value} is not a valid group name'
-                )
+        uid = f.get("uid")
+        if uid is not None:
+            digits = str(uid.value) if isinstance(uid.value, (int, str)) else ""
+            if isinstance(uid.value, bool) or not digits.isascii() or not digits.isdigit():
+                self.diags.error(uid.span, "user-field", f"uid of {name.value} must be a number")
                 return None
-        return model.User(name, item.span, text, flags, groups, self.ssh_keys(f, "ssh_authorized_keys"))
+            text["uid"] = str(int(digits))
+        flags = {k: flag.value for k in model.USER_FLAGS if (flag := self.flag(f, k)) is not None}
+        if "lock_passwd" not in flags and "passwd" not in text:
+            given = [k for k in ("hashed_passwd", "plain_text_passwd") if k in text]
+            if given:
+                # cloud-init's trap, kept for compatibility: say it where it is written.
+                self.diags.info(
+                    f[given[0]].key_span or item.span,
+                    "locked-password",
+                    f"the password of {name.value} is set, then locked: lock_passwd is true by default",
+                    "write lock_passwd: false to log in with it",
+                )
+        groups: tuple[str, ...] = ()
+        sudo: tuple[str, ...] | None = None
+        g_field = f.get("groups")
+        if (
+            g_field is not None
+            and isinstance(g_field.value, list)
+            and all(isinstance(g.value, str) for g in g_field.value)
+        ):
+            groups = tuple(g.value for g in g_field.value if g.value)  # type: ignore[misc]
+            for g in groups:
+                if any(c in g for c in ",:\0\n"):
+                    self.diags.error(
+                        item.span, "user-field", f'group "{g}" of {name.value} is not a valid group name'
+                    )
+                    return None
+        elif g_field is not None:
+            # cloud-init's other shapes: a comma string ("adm, sudo") or a mapping.
+            from . import cloudinit
+
+            found, good = cloudinit.group_list(g_field, "groups", self.diags)
+            if not good:
+                return None
+            groups = found or ()
+        s_field = f.get("sudo")
+        if s_field is not None:
+            from . import cloudinit
+
+            sudo, good = cloudinit.sudo_rules(s_field, "sudo", self.diags)
+            if not good:
+                return None
+        return model.User(name, item.span, text, flags, groups, self.ssh_keys(f, "ssh_authorized_keys"), sudo)
+
+    def users(self, top: Tree) -> tuple[dict[str, model.User], bool | None]:
+        """users[]: the users, and whether the list names `default` (None: no `users`)."""
+        users: dict[str, model.User] = {}
+        if "users" not in top:
+            return users, None
+        wants_default = False
+        for item in self.items(top, "users"):
+            if isinstance(item.value, str):
+                # cloud-init: "default", a name, or names separated by commas.
+                for word in (w.strip() for w in item.value.split(",")):
+                    if word == "default":
+                        wants_default = True
+                    elif word:
+                        entry = Field({"name": Field(word, item.span)}, item.span)
+                        user = self.user(entry)  # type: ignore[arg-type]
+                        if user is not None:
+                            users.setdefault(user.name.value, user)
+                continue
+            user = self.user(item)
+            if user is not None:
+                earlier = users.get(user.name.value)
+                users[user.name.value] = user if earlier is None else earlier.merged_with(user)
+        return users, wants_default
 
     def hostname(self, top: Tree) -> Field[str] | None:
         """`hostname:` as `hostnamectl set-hostname` took it: any text is accepted; a name
@@ -429,13 +491,31 @@ class _Builder:
         for item in self.items(top, "write_files"):
             wf = self.write_file(item)
             if wf is not None:
-                files[wf.path.value] = wf  # the last entry for a path wins, as in the original
-        users: dict[str, model.User] = {}
-        for item in self.items(top, "users"):
-            user = self.user(item)
-            if user is not None:
-                earlier = users.get(user.name.value)
-                users[user.name.value] = user if earlier is None else earlier.merged_with(user)
+                # The last entry for a path wins, as in the original; appends all count.
+                files[model.file_key(wf, len(files))] = wf
+        users, wants_default = self.users(top)
+        default_user = None
+        info = self.struct(top, "system_info")
+        if info is not None:
+            assert isinstance(info.value, dict)
+            d = self.struct(info.value, "default_user")
+            if d is not None:
+                default_user = self.user(d)
+        override = top.get("user")
+        if override is not None:
+            # cloud-init's `user`: the default user's fields, over the image's, field by field.
+            if isinstance(override.value, str):
+                override = Field({"name": Field(override.value, override.span)}, override.span)
+            found = self.user(override)
+            if found is not None:
+                default_user = found if default_user is None else default_user.merged_with(found)
+                wants_default = True if wants_default is None else wants_default
+        cloudinit = None
+        if not schema.CLOUD_INIT_NAMES.isdisjoint(top):
+            # Imported only for a document in cloud-init's dialect (tests/test_imports.py).
+            from . import cloudinit as ci
+
+            cloudinit = ci.build(top, self.diags)
         coreos = self.struct(top, "coreos")
         units: list[model.Unit] = []
         sections: dict[str, model.Settings] = {}
@@ -458,6 +538,9 @@ class _Builder:
             # override them field by field.
             units=tuple(model.merge_units(units + self.service_units(sections)).values()),
             sections=sections,
+            default_user=default_user,
+            wants_default=wants_default,
+            cloudinit=cloudinit,
         )
 
 

@@ -33,6 +33,8 @@ def _json(key: schema.Key) -> dict[str, Any]:
         out = {"type": "number"}
     elif key.kind == schema.STRING_LIST:
         out = {"type": "array", "items": {"type": _SCALAR}}
+    elif key.kind == schema.ANY:
+        out = {}  # several shapes: lang/cloudinit.py checks them
     else:
         obj: dict[str, Any] = {
             "type": "object",
@@ -41,6 +43,8 @@ def _json(key: schema.Key) -> dict[str, Any]:
         }
         out = {"type": "array", "items": obj} if key.kind == schema.STRUCT_LIST else obj
     text = key.doc + (f" (deprecated: {key.deprecated})" if key.deprecated else "")
+    if key.unsupported:
+        text += f" (not supported by ccgen: {key.unsupported})"
     out["description"] = (
         (out.get("description", "") + " " + text).strip() if text else out.get("description", "")
     )
@@ -68,16 +72,26 @@ def markdown() -> str:
         "and is ignored; a value that does not match its pattern is an error, and what depends",
         "on it is not applied. A secret never appears in a unit file or a message.",
         "",
-        "| key | type | description | pattern | environment | feeds |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "`how often` is cloud-init's frequency for the key (`once-per-instance`, `always`),",
+        "which ccgen keeps; `where` is the stage ccgen does it in: `apply` (ccgen-apply.service,",
+        "before the network and sshd), `early` (ccgen-bootcmd.service, before ccgen-apply), `late`",
+        "(after network-online.target, outside the boot transaction). A key marked",
+        "**Unsupported** is known but not done: it gets an `unsupported` warning saying why",
+        "(`cloud-init.md`).",
+        "",
+        "| key | type | description | pattern | environment | feeds | how often | where |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for path, key in schema.walk():
         doc = key.doc + (f" **Deprecated:** {key.deprecated}." if key.deprecated else "")
+        if key.unsupported:
+            doc += f" **Unsupported:** {key.unsupported}."
         if key.secret:
             doc += " **Secret.**"
         pattern = f"`{key.pattern}`" if key.pattern else ""
         env = f"`{key.env}`" if key.env else ""
         feeds = f"`{key.unit or key.file}`" if key.unit or key.file else ""
-        cells = [f"`{path}`", key.kind, doc, pattern, env, feeds]
+        kind = "one of several shapes" if key.kind == schema.ANY else key.kind
+        cells = [f"`{path}`", kind, doc, pattern, env, feeds, key.frequency or "", key.stage or ""]
         lines.append("| " + " | ".join(c.replace("|", r"\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"

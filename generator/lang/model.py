@@ -16,6 +16,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Generic, TypeVar
 
+    from .cloudinit import CloudInit
+
     T = TypeVar("T")
 
 
@@ -180,18 +182,28 @@ class Script(_Frozen):
 
 
 class WriteFile(_Frozen):
-    __slots__ = ("data", "mode", "owner", "path", "span")
+    __slots__ = ("append", "data", "defer", "mode", "owner", "path", "span")
     path: Field[str]
     data: bytes
     mode: int
     owner: Field[str] | None
     span: Span
+    append: bool
+    defer: bool
 
     def __init__(
-        self, path: Field[str], data: bytes, mode: int, owner: Field[str] | None, span: Span
+        self,
+        path: Field[str],
+        data: bytes,
+        mode: int,
+        owner: Field[str] | None,
+        span: Span,
+        append: bool = False,
+        defer: bool = False,
     ) -> None:
         # path: cleaned: absolute, no ".", ".." or "//"
         # data: decoded
+        # append, defer: cloud-init's; defer writes it in ccgen-files-deferred.service
         _init(
             self,
             path=path,
@@ -199,23 +211,39 @@ class WriteFile(_Frozen):
             mode=mode,
             owner=owner,
             span=span,
+            append=append,
+            defer=defer,
         )
 
 
-# User fields that are strings, in useradd's order; the booleans follow.
-USER_TEXT = ("passwd", "gecos", "homedir", "primary_group", "shell")
-USER_FLAGS = ("no_create_home", "no_user_group", "system", "no_log_init")
-USER_CREATION_ONLY = ("homedir", "no_create_home", "no_user_group", "system", "no_log_init")
+# User fields that are strings, in useradd's order; the booleans follow.  The last
+# five text fields and two flags are cloud-init's.
+USER_TEXT = (
+    "passwd",
+    "gecos",
+    "homedir",
+    "primary_group",
+    "shell",
+    "hashed_passwd",
+    "plain_text_passwd",
+    "expiredate",
+    "inactive",
+    "uid",
+)
+USER_SECRETS = ("passwd", "hashed_passwd", "plain_text_passwd")
+USER_FLAGS = ("no_create_home", "no_user_group", "system", "no_log_init", "lock_passwd", "create_groups")
+USER_CREATION_ONLY = ("homedir", "no_create_home", "no_user_group", "system", "no_log_init", "uid")
 
 
 class User(_Frozen):
-    __slots__ = ("flags", "groups", "name", "span", "ssh_authorized_keys", "text")
+    __slots__ = ("flags", "groups", "name", "span", "ssh_authorized_keys", "sudo", "text")
     name: Field[str]
     span: Span
     text: dict[str, str]
     flags: dict[str, bool]
     groups: tuple[str, ...]
     ssh_authorized_keys: tuple[str, ...]
+    sudo: tuple[str, ...] | None
 
     def __init__(
         self,
@@ -225,9 +253,11 @@ class User(_Frozen):
         flags: dict[str, bool],
         groups: tuple[str, ...] = (),
         ssh_authorized_keys: tuple[str, ...] = (),
+        sudo: tuple[str, ...] | None = None,
     ) -> None:
         # text: USER_TEXT fields that were given and not empty
         # flags: USER_FLAGS fields that were given
+        # sudo: cloud-init's sudo rules; None when not given, () for `sudo: false`
         _init(
             self,
             name=name,
@@ -236,7 +266,13 @@ class User(_Frozen):
             flags=flags,
             groups=groups,
             ssh_authorized_keys=ssh_authorized_keys,
+            sudo=sudo,
         )
+
+    def __repr__(self) -> str:
+        # Never a password in a message or a traceback, whatever prints the record.
+        shown = {k: ("(secret)" if k in USER_SECRETS else v) for k, v in self.text.items()}
+        return f"User({self.name.value!r}, {shown!r}, {self.flags!r}, groups={self.groups!r})"
 
     def merged_with(self, later: User) -> User:
         keys = tuple(dict.fromkeys(self.ssh_authorized_keys + later.ssh_authorized_keys))
@@ -247,11 +283,18 @@ class User(_Frozen):
             {**self.flags, **later.flags},
             later.groups or self.groups,
             keys,
+            later.sudo if later.sudo is not None else self.sudo,
         )
 
     def identity(self) -> tuple[object, ...]:
         """What decides whether the user must be set up again: values, never positions."""
-        return (self.name.value, sorted(self.text.items()), sorted(self.flags.items()), self.groups)
+        return (
+            self.name.value,
+            sorted(self.text.items()),
+            sorted(self.flags.items()),
+            self.groups,
+            self.sudo,
+        )
 
 
 class Setting(_Frozen):
@@ -309,6 +352,8 @@ class Settings(_Frozen):
 
 class CloudConfig(_Frozen):
     __slots__ = (
+        "cloudinit",
+        "default_user",
         "hostname",
         "manage_etc_hosts",
         "paths",
@@ -317,6 +362,7 @@ class CloudConfig(_Frozen):
         "ssh_authorized_keys",
         "units",
         "users",
+        "wants_default",
         "write_files",
     )
     paths: tuple[str, ...]
@@ -328,11 +374,17 @@ class CloudConfig(_Frozen):
     units: tuple[Unit, ...]
     sections: dict[str, Settings]
     scripts: tuple[Script, ...]
+    default_user: User | None
+    wants_default: bool | None
+    cloudinit: CloudInit | None
 
     def __init__(
         self,
         paths: tuple[str, ...],
         *,
+        default_user: User | None = None,
+        wants_default: bool | None = None,
+        cloudinit: CloudInit | None = None,
         hostname: Field[str] | None = None,
         manage_etc_hosts: Field[str] | None = None,
         ssh_authorized_keys: tuple[str, ...] = (),
@@ -345,6 +397,9 @@ class CloudConfig(_Frozen):
         # paths: the inputs this config came from, in precedence order
         # units: coreos.units, then the original's built-in service units
         # sections: coreos.* settings by section name
+        # default_user: system_info.default_user (the OEM config's, by its distributor)
+        # wants_default: `users` lists `default` (True), or is given without it (False)
+        # cloudinit: the rest of cloud-init's dialect (lang/cloudinit.py), None if unused
         _init(
             self,
             paths=paths,
@@ -356,6 +411,9 @@ class CloudConfig(_Frozen):
             units=units,
             sections=sections if sections is not None else {},
             scripts=scripts,
+            default_user=default_user,
+            wants_default=wants_default,
+            cloudinit=cloudinit,
         )
 
     def section(self, name: str) -> Settings | None:
@@ -367,6 +425,23 @@ class CloudConfig(_Frozen):
         fields["write_files"] = write_files
         return CloudConfig(self.paths, **fields)
 
+    def all_users(self) -> tuple[User, ...]:
+        """The users to set up: the image's default user first, unless `users` was given
+        without `default` (as cloud-init: a user-data `users` list replaces `[default]`)."""
+        d = self.default_user
+        if d is None or self.wants_default is False:
+            return self.users
+        later = next((u for u in self.users if u.name.value == d.name.value), None)
+        merged = d if later is None else d.merged_with(later)
+        return (merged, *(u for u in self.users if u is not later))
+
+    @property
+    def key_owner(self) -> str:
+        """Who gets the top-level and the platform's SSH keys: the image's default user
+        when it has one, else core (CoreOS's)."""
+        d = self.default_user
+        return d.name.value if d is not None and self.wants_default is not False else "core"
+
     @property
     def per_boot(self) -> bool:
         """Whether ccgen-apply has work at every boot: files in /run or /tmp, which start
@@ -376,6 +451,11 @@ class CloudConfig(_Frozen):
             or "flannel" in self.sections
             or any(u.name.rpartition(".")[2] in ("network", "netdev", "link") for u in self.units)
         )
+
+
+def file_key(f: WriteFile, n: int) -> str:
+    """Which entries replace each other: a file by its path; an `append` never."""
+    return f.path.value if not f.append else f"{f.path.value}\0append {n}"
 
 
 def merge_units(units: list[Unit]) -> dict[str, Unit]:
@@ -394,6 +474,9 @@ def merge(configs: list[CloudConfig], order: dict[str, tuple[str, ...]]) -> Clou
     if len(configs) == 1:
         return configs[0]
     hostname = manage = None
+    default_user: User | None = None
+    wants_default: bool | None = None
+    cloudinit: CloudInit | None = None
     keys: list[str] = []
     users: dict[str, User] = {}
     files: dict[str, WriteFile] = {}
@@ -408,12 +491,19 @@ def merge(configs: list[CloudConfig], order: dict[str, tuple[str, ...]]) -> Clou
             earlier = users.get(u.name.value)
             users[u.name.value] = u if earlier is None else earlier.merged_with(u)
         for f in c.write_files:
-            files[f.path.value] = f
+            files[file_key(f, len(files))] = f
         units += c.units
         for name, s in c.sections.items():
             earlier_s = sections.get(name)
             sections[name] = s if earlier_s is None else earlier_s.merged_with(s, order[name])
         scripts += c.scripts
+        if c.default_user is not None:
+            # The OEM config's default user, with a later document's fields over it.
+            d = c.default_user
+            default_user = d if default_user is None else default_user.merged_with(d)
+        wants_default = c.wants_default if c.wants_default is not None else wants_default
+        if c.cloudinit is not None:
+            cloudinit = c.cloudinit if cloudinit is None else cloudinit.merged_with(c.cloudinit)
     return CloudConfig(
         tuple(p for c in configs for p in c.paths),
         hostname=hostname,
@@ -424,4 +514,7 @@ def merge(configs: list[CloudConfig], order: dict[str, tuple[str, ...]]) -> Clou
         units=tuple(merge_units(units).values()),
         sections=sections,
         scripts=tuple(scripts),
+        default_user=default_user,
+        wants_default=wants_default,
+        cloudinit=cloudinit,
     )

@@ -22,6 +22,25 @@ FLOAT = "float64"
 STRUCT = "struct"
 STRING_LIST = "[]string"
 STRUCT_LIST = "[]struct"
+# cloud-init's keys whose values take several shapes (a list or a comma string, a
+# string or a list or false ...): the validator keeps the value as it is, and
+# lang/cloudinit.py, the key's own parser, checks it with positioned diagnostics.
+ANY = "any"
+
+# How often cloud-init runs a key's module (its semaphores): once per instance id,
+# at every boot, or once for the machine's life.
+PER_INSTANCE = "once-per-instance"
+ALWAYS = "always"
+ONCE = "once"
+
+# Where ccgen does it: the generator's own units (every boot, no process), the early
+# ccgen-bootcmd.service (before ccgen-apply and the network), ccgen-apply.service
+# (before the network, sshd and logins), or the late units of ccgen-deferred.target
+# (after network-online.target, outside the boot transaction), in docs/cloud-init.md's order.
+GENERATOR = "generator"
+EARLY = "early"
+APPLY = "apply"
+LATE = "late"
 
 # What a value of a `choices` key means at boot (coreos.units[].command and
 # coreos.update.reboot_strategy): the renderer acts on the meaning, never on the word.
@@ -40,11 +59,15 @@ class Key:
         "doc",
         "env",
         "file",
+        "frequency",
         "kind",
         "name",
+        "names",
         "pattern",
         "secret",
+        "stage",
         "unit",
+        "unsupported",
     )
 
     def __init__(
@@ -62,6 +85,10 @@ class Key:
         secret: bool = False,
         unit: str | None = None,
         file: str | None = None,
+        frequency: str | None = None,
+        stage: str | None = None,
+        unsupported: str | None = None,
+        names: bool = False,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -82,6 +109,11 @@ class Key:
         self.secret = secret  # never in a world-readable file, never quoted in a message
         self.unit = unit  # the unit a section's settings are a drop-in of
         self.file = file  # the file a section becomes
+        self.frequency = frequency  # cloud-init's: PER_INSTANCE, ALWAYS or ONCE
+        self.stage = stage  # where ccgen does it: GENERATOR, EARLY, APPLY or LATE
+        # Why ccgen knows the key but does not do what it asks (the `unsupported` warning).
+        self.unsupported = unsupported
+        self.names = names  # a []struct whose items may also be plain names ("default", "bob")
 
     def child(self, name: str) -> Key | None:
         for k in self.children:
@@ -244,7 +276,17 @@ ETC_HOSTS.update(
     }
 )
 ETC_HOSTS.update({"True": HOSTS_RENDER, "TRUE": HOSTS_RENDER, "False": HOSTS_LEAVE, "FALSE": HOSTS_LEAVE})
-ENCODINGS = ("b64", "base64", "gz", "gzip", "gz+b64", "gz+base64", "gzip+b64", "gzip+base64")
+ENCODINGS = (
+    "b64",
+    "base64",
+    "gz",
+    "gzip",
+    "gz+b64",
+    "gz+base64",
+    "gzip+b64",
+    "gzip+base64",
+    "text/plain",
+)
 
 _GITHUB = "trying to fetch from a remote endpoint introduces too many intermittent errors"
 
@@ -272,6 +314,12 @@ WRITE_FILE = (
     _s("permissions", "octal mode, default 0644", pattern=r"^0?[0-7]{3,4}$", check=rules.is_mode),
     _s("owner", "`user`, `user:group` or numeric ids"),
     _s("encoding", "how content is encoded: " + ", ".join(ENCODINGS), choices=dict.fromkeys(ENCODINGS, "")),
+    Key("append", BOOL, "add the content at the end of the file instead of replacing it (cloud-init)"),
+    Key(
+        "defer",
+        BOOL,
+        "write the file late, after packages are installed (ccgen-files-deferred.service; cloud-init)",
+    ),
 )
 
 USER = (
@@ -282,7 +330,7 @@ USER = (
     _s("homedir", "home directory"),
     Key("no_create_home", BOOL, "do not create the home directory"),
     _s("primary_group", "primary group"),
-    Key("groups", STRING_LIST, "supplementary groups (a YAML list)"),
+    Key("groups", ANY, "supplementary groups: a YAML list, or a comma string (cloud-init)"),
     Key("no_user_group", BOOL, "do not create a group named after the user"),
     Key("system", BOOL, "create a system account"),
     Key("no_log_init", BOOL, "do not add the user to lastlog and faillog"),
@@ -290,6 +338,34 @@ USER = (
     _s("coreos_ssh_import_github", "import keys of a GitHub user", deprecated=_GITHUB),
     Key("coreos_ssh_import_github_users", STRING_LIST, "import keys of GitHub users", deprecated=_GITHUB),
     _s("coreos_ssh_import_url", "import keys from a URL", deprecated=_GITHUB),
+    # cloud-init's user keys
+    Key("sudo", ANY, "sudo rules: a string, a list of strings, or false; /etc/sudoers.d/90-ccgen-users"),
+    Key("lock_passwd", BOOL, "lock the password (default true for a user ccgen creates without `passwd`)"),
+    _s("hashed_passwd", "password hash, set with `chpasswd -e`", secret=True),
+    _s("plain_text_passwd", "password in clear, hashed on the machine and never written", secret=True),
+    _s(
+        "expiredate",
+        "account expiry date, YYYY-MM-DD",
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+        check=rules.is_date,
+    ),
+    Key("uid", ANY, "numeric user id (an integer, or a string of digits)"),
+    _s("inactive", "days after the password expires until the account is disabled"),
+    Key("create_groups", BOOL, "create missing `groups` (default true)"),
+    _s("selinux_user", "SELinux user", unsupported="ccgen targets Debian images, which have no SELinux"),
+    Key(
+        "ssh_import_id",
+        ANY,
+        "import keys from Launchpad or GitHub",
+        unsupported="it fetches keys from the network at boot; list the keys in ssh_authorized_keys",
+    ),
+    Key(
+        "ssh_redirect_user",
+        BOOL,
+        "give this user the platform's keys behind a 'log in as' message",
+        unsupported="ccgen gives the platform's keys to the default user only",
+    ),
+    _s("snapuser", "a Snap Store account", unsupported="snap is Ubuntu's; Debian has no snapd by default"),
 )
 
 COREOS = (
@@ -352,6 +428,277 @@ COREOS = (
     ),
 )
 
+
+def _ci(name: str, kind: str, doc: str, frequency: str, stage: str | None, **kw: object) -> Key:
+    """A key of cloud-init's dialect, with cloud-init's frequency and ccgen's stage."""
+    return Key(name, kind, doc, frequency=frequency, stage=stage, **kw)  # type: ignore[arg-type]
+
+
+def _unsupported(name: str, doc: str, frequency: str, why: str) -> Key:
+    return _ci(name, ANY, doc, frequency, None, unsupported=why)
+
+
+_BY_HOSTNAME = (
+    "ccgen sets the names from `hostname` alone, as hostnamectl does (docs/compat.md); not yet this key"
+)
+_DISKS = "ccgen does not touch disks yet; use coreos.units with .mount, .swap or systemd-repart"
+
+# cloud-init's dialect (cloud-init 22.4.2 as Debian 12 ships it; docs/cloud-init.md).
+CLOUD_INIT = (
+    _ci(
+        "bootcmd",
+        ANY,
+        "commands run at every boot, early, before the network: each a string (a line of one "
+        "shell script) or a list of words (quoted, so each reaches the command as it is); "
+        "ccgen-bootcmd.service",
+        ALWAYS,
+        EARLY,
+    ),
+    _ci(
+        "runcmd",
+        ANY,
+        "commands run once per instance, after files, users and packages: each a string (a line "
+        "of one shell script) or a list of words (quoted, so each reaches the command as it "
+        "is); ccgen-runcmd.service",
+        PER_INSTANCE,
+        LATE,
+    ),
+    _ci(
+        "packages",
+        ANY,
+        "packages to install: names, or [name, version] pairs (apt-get, dnf or zypper); "
+        "ccgen-packages.service",
+        PER_INSTANCE,
+        LATE,
+    ),
+    _ci("package_update", BOOL, "update the package lists first", PER_INSTANCE, LATE),
+    _ci("package_upgrade", BOOL, "upgrade every installed package", PER_INSTANCE, LATE),
+    _ci(
+        "package_reboot_if_required",
+        BOOL,
+        "reboot when packages say so (/run/reboot-required)",
+        PER_INSTANCE,
+        LATE,
+    ),
+    _ci("apt_update", BOOL, "package_update", PER_INSTANCE, LATE, deprecated="use package_update"),
+    _ci("apt_upgrade", BOOL, "package_upgrade", PER_INSTANCE, LATE, deprecated="use package_upgrade"),
+    _ci(
+        "apt_reboot_if_required",
+        BOOL,
+        "package_reboot_if_required",
+        PER_INSTANCE,
+        LATE,
+        deprecated="use package_reboot_if_required",
+    ),
+    _ci(
+        "groups",
+        ANY,
+        "groups to create before the users: names, `{group: member or [members]}` items, or a "
+        "mapping of group to members",
+        PER_INSTANCE,
+        APPLY,
+    ),
+    _ci(
+        "system_info",
+        STRUCT,
+        "what the image says about itself; only `default_user` is read (the OEM config's)",
+        PER_INSTANCE,
+        APPLY,
+        children=(
+            Key(
+                "default_user",
+                STRUCT,
+                "the image's default user, which `users: [default]` (or no `users` at all) creates",
+                children=USER,
+            ),
+        ),
+    ),
+    _ci(
+        "chpasswd",
+        STRUCT,
+        "passwords for existing users",
+        PER_INSTANCE,
+        APPLY,
+        children=(
+            Key("users", ANY, "`{name, password, type: hash|text}` items; type defaults to hash"),
+            Key(
+                "list",
+                ANY,
+                "`user:password` lines, as a list or one string (cloud-init's older form)",
+                deprecated="use chpasswd.users",
+                secret=True,
+            ),
+            Key("expire", BOOL, "make each user change the password at the next login (default true)"),
+        ),
+    ),
+    _ci(
+        "ssh_pwauth",
+        ANY,
+        "password login over SSH: true, false or `unchanged`; /etc/ssh/sshd_config.d/50-ccgen.conf",
+        PER_INSTANCE,
+        APPLY,
+    ),
+    _unsupported(
+        "disable_root",
+        "give root the default user's keys behind a 'log in as' message (cloud-init's default: true)",
+        PER_INSTANCE,
+        "ccgen never gives root the top-level keys, so root is already not reachable with them",
+    ),
+    _unsupported(
+        "disable_root_opts",
+        "the options disable_root puts before root's keys",
+        PER_INSTANCE,
+        "ccgen never gives root the top-level keys (see disable_root)",
+    ),
+    _unsupported(
+        "ssh_deletekeys",
+        "delete the host keys on a new instance",
+        PER_INSTANCE,
+        "the image's sshd-keygen/ssh.service make the host keys; not done yet",
+    ),
+    _unsupported(
+        "ssh_genkeytypes",
+        "host key types to generate",
+        PER_INSTANCE,
+        "the image's sshd-keygen/ssh.service make the host keys; not done yet",
+    ),
+    _unsupported(
+        "ssh_keys",
+        "host keys given in the file",
+        PER_INSTANCE,
+        "not done yet; write_files with mode 0600 can place them",
+    ),
+    _unsupported(
+        "ssh_import_id",
+        "import keys from Launchpad or GitHub",
+        PER_INSTANCE,
+        "it fetches keys from the network at boot; list the keys in ssh_authorized_keys",
+    ),
+    _ci(
+        "timezone",
+        STRING,
+        "time zone, e.g. Europe/Berlin: /etc/timezone and /etc/localtime",
+        PER_INSTANCE,
+        APPLY,
+        check=rules.is_zone_name,
+        pattern=r"^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$",
+    ),
+    _ci(
+        "locale",
+        STRING,
+        "the system locale, e.g. en_US.UTF-8: LANG in the locale file",
+        PER_INSTANCE,
+        APPLY,
+        check=rules.is_locale,
+        pattern=r"^[A-Za-z0-9_.@-]+$",
+    ),
+    _ci("locale_configfile", STRING, "the locale file (default /etc/default/locale)", PER_INSTANCE, APPLY),
+    _ci(
+        "final_message",
+        STRING,
+        "a line for the console and the journal at the end of every boot; $UPTIME, $TIMESTAMP, "
+        "$VERSION and $DATASOURCE are replaced",
+        ALWAYS,
+        LATE,
+    ),
+    _ci(
+        "power_state",
+        STRUCT,
+        "reboot, power off or halt once everything else is done",
+        PER_INSTANCE,
+        LATE,
+        children=(
+            _s(
+                "mode",
+                "poweroff, reboot or halt (required)",
+                choices={"poweroff": "-P", "reboot": "-r", "halt": "-H"},
+            ),
+            Key("delay", ANY, "`now` (default), minutes, or `+N` minutes"),
+            _s("message", "the message shutdown sends to logged-in users"),
+            Key("timeout", INT, "no effect: ccgen orders the step after everything else"),
+            Key("condition", ANY, "true, false, a shell command or a list of words: act only if it succeeds"),
+        ),
+    ),
+    _unsupported("fqdn", "the fully qualified name", PER_INSTANCE, _BY_HOSTNAME),
+    _unsupported("prefer_fqdn_over_hostname", "write the fqdn to /etc/hostname", PER_INSTANCE, _BY_HOSTNAME),
+    _unsupported("preserve_hostname", "never change the hostname", PER_INSTANCE, _BY_HOSTNAME),
+    _unsupported(
+        "apt",
+        "apt sources, mirrors, proxy and configuration",
+        PER_INSTANCE,
+        "not done yet; write_files can place /etc/apt/sources.list.d/ and apt.conf.d/ files",
+    ),
+    _unsupported(
+        "ntp",
+        "time servers",
+        PER_INSTANCE,
+        "not done yet; write_files can place /etc/systemd/timesyncd.conf.d/*.conf",
+    ),
+    _unsupported(
+        "ca_certs",
+        "trusted CA certificates",
+        PER_INSTANCE,
+        "not done yet; write_files into /usr/local/share/ca-certificates and runcmd update-ca-certificates",
+    ),
+    _unsupported("mounts", "/etc/fstab rows", PER_INSTANCE, _DISKS),
+    _unsupported("mount_default_fields", "defaults for mounts rows", PER_INSTANCE, _DISKS),
+    _unsupported("swap", "a swap file", PER_INSTANCE, _DISKS),
+    _unsupported(
+        "growpart",
+        "grow partitions to the disk's size",
+        ALWAYS,
+        "not done yet; systemd-repart or x-systemd.growfs do it natively",
+    ),
+    _unsupported(
+        "resize_rootfs",
+        "grow the root file system",
+        ALWAYS,
+        "not done yet; systemd-growfs-root (x-systemd.growfs) does it natively",
+    ),
+    _unsupported(
+        "disk_setup", "partition disks", PER_INSTANCE, "not done: partitioning cannot yet be made safe here"
+    ),
+    _unsupported(
+        "fs_setup", "make file systems", PER_INSTANCE, "not done: formatting cannot yet be made safe here"
+    ),
+    _ci(
+        "password",
+        STRING,
+        "the default user's password (a crypt hash, or text hashed on the machine), when chpasswd "
+        "names no user; chpasswd.expire applies",
+        PER_INSTANCE,
+        APPLY,
+        secret=True,
+    ),
+    _ci(
+        "user",
+        STRUCT,
+        "the default user's fields, over the image's `system_info.default_user`; a name alone "
+        "renames it. Implies `default` in `users`",
+        PER_INSTANCE,
+        APPLY,
+        children=USER,
+        names=True,
+    ),
+    _unsupported("phone_home", "POST the host keys to a URL", PER_INSTANCE, "not done yet"),
+    _unsupported("snap", "snap packages", PER_INSTANCE, "snap is Ubuntu's; Debian has no snapd by default"),
+)
+
+# The keys lang/cloudinit.py builds: a document without any of them never imports it.
+CLOUD_INIT_NAMES = frozenset(
+    k.name for k in CLOUD_INIT if k.unsupported is None and k.name not in ("system_info", "user")
+)
+
+PACKAGE_KEYS = (
+    "packages",
+    "package_update",
+    "package_upgrade",
+    "package_reboot_if_required",
+    "apt_update",
+    "apt_upgrade",
+    "apt_reboot_if_required",
+)
+
 # Each settings section's key order, for merging several configs (model.merge keeps the
 # table's order); compile.py and userdata.py merge with it.
 MERGE_ORDER = {k.name: tuple(c.name for c in k.children) for k in COREOS if k.kind == STRUCT}
@@ -361,22 +708,49 @@ KEYS = Key(
     STRUCT,
     "a #cloud-config document",
     children=(
-        Key("ssh_authorized_keys", STRING_LIST, "public keys for the user core"),
+        Key(
+            "ssh_authorized_keys",
+            STRING_LIST,
+            "public keys for the user core, or for the image's default user when it declares one",
+            frequency=PER_INSTANCE,
+            stage=APPLY,
+        ),
         _s(
             "hostname",
             "the machine's hostname, as `hostnamectl set-hostname` takes it: a valid hostname is "
             "the static one; any other text is the pretty hostname, and its cleaned form the static one",
+            frequency=PER_INSTANCE,
+            stage=APPLY,
         ),
-        Key("users", STRUCT_LIST, "users to create or update", children=USER),
-        Key("write_files", STRUCT_LIST, "files to write", children=WRITE_FILE),
+        Key(
+            "users",
+            STRUCT_LIST,
+            "users to create or update; an item may also be `default` (the image's default user) "
+            "or a name, or names separated by commas",
+            children=USER,
+            names=True,
+            frequency=PER_INSTANCE,
+            stage=APPLY,
+        ),
+        Key(
+            "write_files",
+            STRUCT_LIST,
+            "files to write",
+            children=WRITE_FILE,
+            frequency=PER_INSTANCE,
+            stage=APPLY,
+        ),
         _s(
             "manage_etc_hosts",
             "/etc/hosts, with cloud-init's meanings: `true` or `template` write it whole with the "
             "hostname, `localhost` adds the hostname's 127.0.1.1 line, `false` leaves it alone",
             file="/etc/hosts",
             choices=ETC_HOSTS,
+            frequency=ALWAYS,
+            stage=APPLY,
         ),
         Key("coreos", STRUCT, "CoreOS-specific settings", children=COREOS),
+        *CLOUD_INIT,
     ),
 )
 

@@ -160,6 +160,15 @@ class _Checker:
                 )
                 fields.pop(name, None)
             first_seen[name] = knode.line
+            if child.unsupported:
+                # Known, so not a typo; deliberately not done, so say why (docs/cloud-init.md).
+                self.diags.warning(
+                    self.span(knode),
+                    "unsupported",
+                    f'"{name}" is not supported by ccgen',
+                    f"{child.unsupported}; ignored",
+                )
+                continue
             if child.deprecated:
                 self.diags.warning(
                     self.span(knode), "deprecated", f'deprecated key "{name}" ({child.deprecated})'
@@ -172,14 +181,20 @@ class _Checker:
     def value(self, node: nodes.Node, key: schema.Key, label: str) -> Field[Value] | None:
         kind = key.kind
         if kind == schema.STRUCT:
+            if key.names and isinstance(node, nodes.Scalar) and node.tag == nodes.STR:
+                return self.scalar(node, schema.STRING, None, False, label)  # `user: name`
             return self.struct(node, key, label)
+        if kind == schema.ANY:
+            return self.raw(node, label)
         if kind in (schema.STRING_LIST, schema.STRUCT_LIST):
             if not isinstance(node, nodes.Sequence):
                 self.wrong_type(node, label, kind)
                 return None
             items: list[Field[Value]] = []
             for i, item in enumerate(node.items):
-                if kind == schema.STRUCT_LIST:
+                if key.names and isinstance(item, nodes.Scalar) and item.tag == nodes.STR:
+                    v = self.scalar(item, schema.STRING, None, False, f"{label}[{i}]")
+                elif kind == schema.STRUCT_LIST:
                     v = self.struct(item, key, f"{label}[{i}]")
                 else:
                     v = self.scalar(item, schema.STRING, None, False, f"{label}[{i}]")
@@ -187,6 +202,38 @@ class _Checker:
                     items.append(v)
             return Field(items, self.span(node))
         return self.scalar(node, kind, key.check, key.secret, label, key.choices)
+
+    def raw(self, node: nodes.Node, label: str) -> Field[Value] | None:
+        """A value of cloud-init's several shapes, kept as it is for the key's own parser
+        (lang/cloudinit.py); null is left out (as cloud-init skips it), but a mapping's key
+        with a null value stays, with "" for its value."""
+        if isinstance(node, nodes.Scalar):
+            tag = node.tag
+            if tag == nodes.NULL:
+                return None
+            if tag == nodes.BOOL:
+                return Field(yaml11.to_bool(node.text), self.span(node))
+            if tag == nodes.INT:
+                return Field(yaml11.to_int(node.text), self.span(node))
+            if tag == nodes.FLOAT:
+                return Field(yaml11.to_float(node.text), self.span(node))
+            return self.scalar(node, schema.STRING, None, False, label)
+        if isinstance(node, nodes.Sequence):
+            items = [self.raw(item, f"{label}[{i}]") for i, item in enumerate(node.items)]
+            return Field([i for i in items if i is not None], self.span(node))
+        fields: dict[str, Field[Value]] = {}
+        for knode, vnode in node.pairs:
+            if not isinstance(knode, nodes.Scalar):
+                self.bad_key(knode)
+                continue
+            if not _encodable(knode.text):
+                self.diags.error(self.span(knode), "encoding", "a key is not valid Unicode")
+                continue
+            val = self.raw(vnode, knode.text)
+            if val is None:  # `group:` with nothing after it: the key alone says something
+                val = Field("", self.span(vnode))
+            fields[knode.text] = Field(val.value, val.span, self.span(knode), val.ok)
+        return Field(fields, self.span(node))
 
     def scalar(
         self,

@@ -319,6 +319,11 @@ def render(config: model.CloudConfig | None, settings: Settings, diags: Diagnost
             seen.add(name)
             r.item(s.span, f"the script unit of {s.path}", r.script, s, after)
             after = name
+        if config.cloudinit is not None or any(f.defer for f in config.write_files):
+            # cloud-init's modules: imported only for a config that uses them.
+            from . import cloudinit
+
+            cloudinit.render(r, config)
         r.item(None, "ccgen's own units", r.own)
     r.machinery()
     return r.plan

@@ -1,0 +1,254 @@
+"""ccgen apply --root with cloud-init's dialect: every effect asserted in the image tree."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from . import helpers
+from .test_apply import apply, mode
+from .test_apply import root as root
+
+
+def group_members(root: Path, name: str) -> list[str] | None:
+    for line in (root / "etc/group").read_text().splitlines():
+        fields = line.split(":")
+        if fields[0] == name:
+            return [m for m in fields[3].split(",") if m]
+    return None
+
+
+def shadow(root: Path, name: str) -> list[str]:
+    line = next(ln for ln in (root / "etc/shadow").read_text().splitlines() if ln.startswith(name + ":"))
+    return line.split(":")
+
+
+def apply_boot(root: Path, oem: str, userdata: str) -> subprocess.CompletedProcess[str]:
+    """`ccgen apply --boot` with this OEM config and user-data in the image tree."""
+    for path, text in (("usr/share/oem/cloud-config.yml", oem), ("var/lib/ccgen/user-data", userdata)):
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text("#cloud-config\n" + text)
+    return subprocess.run(
+        [str(helpers.installed_script("ccgen")), "apply", "--root", str(root), "--boot"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_users_sudo_groups_and_passwords(root: Path) -> None:
+    config = """groups:
+  - admins: [core, alice]
+  - ops
+users:
+  - name: alice
+    groups: wheel, docker
+    sudo: ALL=(ALL) NOPASSWD:ALL
+    plain_text_passwd: Pl41n-S3cret
+    lock_passwd: false
+    uid: 1500
+    expiredate: "2040-01-01"
+    shell: /bin/sh
+  - name: bob
+    hashed_passwd: $6$salt$bobhash
+    sudo: ["ALL=(ALL) /usr/bin/systemctl", "ALL=(ALL) /usr/bin/journalctl"]
+  - name: carol
+    sudo: false
+    primary_group: carol-team
+    groups: [wheel]
+    no_user_group: true
+"""
+    proc = apply(root, config)
+    assert proc.returncode == 0, proc.stderr
+    sudoers = root / "etc/sudoers.d/90-ccgen-users"
+    assert mode(sudoers) == 0o440 and sudoers.stat().st_uid == 0
+    assert sudoers.read_text().splitlines()[1:] == [
+        "alice ALL=(ALL) NOPASSWD:ALL",
+        "bob ALL=(ALL) /usr/bin/systemctl",
+        "bob ALL=(ALL) /usr/bin/journalctl",
+    ]
+    # Comma-string groups, created when missing (create_groups defaults to true).
+    assert group_members(root, "wheel") == ["alice", "carol"]
+    assert group_members(root, "docker") == ["alice"]
+    # Top-level groups: created first, members added once the users exist.
+    assert group_members(root, "admins") == ["core", "alice"]
+    assert group_members(root, "ops") == []
+    assert group_members(root, "carol-team") == []
+    alice = next(ln for ln in (root / "etc/passwd").read_text().splitlines() if ln.startswith("alice:"))
+    assert alice.split(":")[2] == "1500" and alice.endswith(":/bin/sh")
+    a = shadow(root, "alice")
+    # Hashed on the machine, never stored in clear; not locked (lock_passwd: false).
+    assert a[1].startswith("$6$") and "Pl41n-S3cret" not in (root / "etc/shadow").read_text()
+    assert a[7] == str((2040 - 1970) * 365 + 17)  # 2040-01-01 in days, 17 leap days
+    # hashed_passwd with the default lock_passwd: set, then locked, as cloud-init does.
+    assert shadow(root, "bob")[1] == "!$6$salt$bobhash"
+    assert "Pl41n-S3cret" not in proc.stderr + proc.stdout
+    assert "the password of bob is set, then locked" in proc.stderr
+
+
+def test_sudo_rules_removed_when_gone(root: Path) -> None:
+    assert apply(root, "users:\n  - name: dave\n    sudo: ALL=(ALL) ALL\n").returncode == 0
+    assert (root / "etc/sudoers.d/90-ccgen-users").exists()
+    proc = apply(root, "users:\n  - name: dave\n    shell: /bin/sh\n")
+    assert proc.returncode == 0, proc.stderr
+    assert not (root / "etc/sudoers.d/90-ccgen-users").exists()
+
+
+def test_a_bad_sudo_rule_is_never_written(root: Path, tmp_path: Path) -> None:
+    """visudo -c -f where it exists; a fake one here that refuses every file."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "visudo").write_text('#!/bin/sh\necho "$4: syntax error near line 2" >&2\nexit 1\n')
+    (fake / "visudo").chmod(0o755)
+    cfg = root.parent / "config.yml"
+    cfg.write_text("#cloud-config\nusers:\n  - name: erin\n    sudo: ALL=(ALL) NOTAREALTAG:ALL\n")
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"}
+    proc = subprocess.run(
+        [str(helpers.installed_script("ccgen")), "apply", "--root", str(root), str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert proc.returncode == 1
+    assert "visudo refused the rules, none written: " in proc.stderr
+    # The tool's complaint names the file the rules were for, not the temporary copy.
+    assert "/etc/sudoers.d/90-ccgen-users" in proc.stderr and "ccgen-sudoers-" not in proc.stderr
+    assert not (root / "etc/sudoers.d/90-ccgen-users").exists()
+
+
+def test_default_user_from_the_oem_config(root: Path) -> None:
+    proc = apply_boot(
+        root,
+        "system_info:\n  default_user:\n    name: debian\n"
+        "    groups: [wheel]\n    sudo: ['ALL=(ALL) NOPASSWD:ALL']\n    shell: /bin/bash\n",
+        "ssh_authorized_keys: [ssh-ed25519 AAAAdefault top@level]\n",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "debian ALL=(ALL) NOPASSWD:ALL" in (root / "etc/sudoers.d/90-ccgen-users").read_text()
+    assert group_members(root, "wheel") == ["debian"]
+    # The top-level keys go to the image's default user, not to core.
+    keys = (root / "home/debian/.ssh/authorized_keys").read_text()
+    assert "ssh-ed25519 AAAAdefault top@level" in keys
+    assert not (root / "home/core/.ssh/authorized_keys").exists()
+    # Locked by default (no password at all, so nothing changes for logins by key).
+    assert shadow(root, "debian")[1].startswith("!")
+
+
+def test_users_without_default_means_no_default_user(root: Path) -> None:
+    proc = apply_boot(root, "system_info:\n  default_user:\n    name: debian\n", "users:\n  - name: frank\n")
+    assert proc.returncode == 0, proc.stderr
+    passwd = (root / "etc/passwd").read_text()
+    assert "\nfrank:" in passwd and "\ndebian:" not in passwd
+
+
+def test_chpasswd_users_list_and_expire(root: Path) -> None:
+    config = """chpasswd:
+  users:
+    - {name: core, password: "T3xt-Pa55", type: text}
+  list: |
+    root:$6$rootsalt$roothash
+"""
+    proc = apply(root, config)
+    assert proc.returncode == 0, proc.stderr
+    core, rootrow = shadow(root, "core"), shadow(root, "root")
+    assert core[1].startswith("$6$") and rootrow[1] == "$6$rootsalt$roothash"
+    assert core[2] == rootrow[2] == "0"  # expire: true by default
+    assert "T3xt-Pa55" not in (root / "etc/shadow").read_text() + proc.stderr
+    proc = apply(root, "chpasswd:\n  expire: false\n  users: [{name: nobody-here, password: x}]\n")
+    assert (
+        proc.returncode == 1
+        and "chpasswd: error: nobody-here: user nobody-here does not exist" in proc.stderr
+    )
+
+
+def test_ssh_pwauth_timezone_locale(root: Path) -> None:
+    zone = root / "usr/share/zoneinfo/Europe/Berlin"
+    zone.parent.mkdir(parents=True)
+    zone.write_bytes(b"TZif2")
+    (root / "etc/ssh").mkdir()
+    (root / "etc/ssh/sshd_config").write_text("Include /etc/ssh/sshd_config.d/*.conf\n")
+    (root / "etc/default").mkdir()
+    (root / "etc/default/locale").write_text("LANG=C.UTF-8\nLC_TIME=C\n")
+    (root / "etc/locale.gen").write_text("# en_US.UTF-8 UTF-8\n# de_DE.UTF-8 UTF-8\n")
+    proc = apply(root, "ssh_pwauth: false\ntimezone: Europe/Berlin\nlocale: de_DE.UTF-8\n")
+    assert proc.returncode == 0, proc.stderr
+    dropin = root / "etc/ssh/sshd_config.d/50-ccgen.conf"
+    assert "PasswordAuthentication no\n" in dropin.read_text() and mode(dropin) == 0o600
+    assert (root / "etc/timezone").read_text() == "Europe/Berlin\n"
+    assert os.readlink(root / "etc/localtime") == "/usr/share/zoneinfo/Europe/Berlin"
+    assert (root / "etc/default/locale").read_text() == "LC_TIME=C\nLANG=de_DE.UTF-8\n"
+    assert (root / "etc/locale.gen").read_text() == "# en_US.UTF-8 UTF-8\nde_DE.UTF-8 UTF-8\n"
+    proc = apply(root, "timezone: Mars/Olympus_Mons\nssh_pwauth: unchanged\n")
+    assert proc.returncode == 1 and "unknown time zone Mars/Olympus_Mons" in proc.stderr
+
+
+def test_write_files_append_and_defer(root: Path) -> None:
+    (root / "etc/hosts.allow").write_text("# existing\n")
+    config = """users:
+  - name: gina
+write_files:
+  - path: /etc/hosts.allow
+    append: true
+    content: "sshd: 10.0.0.0/8\\n"
+  - path: /etc/hosts.allow
+    append: true
+    content: "sshd: 192.168.0.0/16\\n"
+  - path: /home/gina/late.conf
+    owner: gina:gina
+    permissions: "0600"
+    defer: true
+    content: late
+"""
+    proc = apply(root, config)
+    assert proc.returncode == 0, proc.stderr
+    expected = "# existing\nsshd: 10.0.0.0/8\nsshd: 192.168.0.0/16\n"
+    assert (root / "etc/hosts.allow").read_text() == expected
+    # Deferred: not in the main run, but in its own late step.
+    late = root / "home/gina/late.conf"
+    assert not late.exists()
+    proc = apply(root, config, "--only", "deferred-files")
+    assert proc.returncode == 0, proc.stderr
+    st = late.stat()
+    assert late.read_text() == "late" and stat.S_IMODE(st.st_mode) == 0o600
+    assert st.st_uid == st.st_gid != 0
+    # The same config again appends nothing more (once per instance and content).
+    assert apply(root, config).returncode == 0
+    assert (root / "etc/hosts.allow").read_text() == expected
+
+
+@pytest.mark.parametrize(
+    ("config", "where"),
+    [
+        ("users:\n  - name: h\n    uid: '12x'\n", "config.yml:4:10: error: uid of h must be a number"),
+        ("users:\n  - name: h\n    expiredate: soon\n", "config.yml:4:17: error: invalid value soon"),
+        ("timezone: ../../etc/passwd\n", "config.yml:2:11: error: invalid value ../../etc/passwd"),
+        ("users:\n  - name: h\n    groups: 'a,b:c'\n", 'config.yml:4:13: error: invalid value for "groups"'),
+    ],
+)
+def test_bad_values_are_refused_with_their_position(root: Path, config: str, where: str) -> None:
+    proc = apply(root, config)
+    assert proc.returncode == 1
+    assert where in proc.stderr
+    assert "\nh:" not in (root / "etc/passwd").read_text()
+
+
+def test_user_and_password_for_the_default_user(root: Path) -> None:
+    """`user:` renames the image's default user field by field; `password` is its password."""
+    proc = apply_boot(
+        root,
+        "system_info:\n  default_user:\n    name: debian\n    groups: [wheel]\n",
+        "user: ops\npassword: Pr0xm0x-Pl41n\nchpasswd: {expire: false}\n",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "\nops:" in (root / "etc/passwd").read_text()
+    assert "\ndebian:" not in (root / "etc/passwd").read_text()
+    assert group_members(root, "wheel") == ["ops"]
+    ops = shadow(root, "ops")
+    # Set after the default lock: chpasswd's password is the one that counts, not expired.
+    assert ops[1].startswith("$6$") and ops[2] != "0"
+    assert "Pr0xm0x-Pl41n" not in (root / "etc/shadow").read_text() + proc.stderr
