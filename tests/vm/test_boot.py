@@ -243,13 +243,13 @@ def test_broken_user_config(session_tree: Path, tmp_path: Path) -> None:
     why = explain("broken user config", b)
     assert lines(report, "unit") == ["oem-agent.service active loaded"], why
     kmsg = lines(report, "kmsg")
-    assert any("/var/lib/ccgen/user-data:6:1: error: " in ln and "[yaml-syntax]" in ln for ln in kmsg), why
+    assert any("/var/lib/ccgen/user-data:5:25: error: " in ln and "[yaml-syntax]" in ln for ln in kmsg), why
     # Issue 14: where people look.  The failed unit names the file, its output has the
     # position, the console showed the failure, and `ccgen status` says error.
     failed = [ln for ln in lines(report, "failed") if "ccgen-error-" in ln]
     assert len(failed) == 1 and "cloud-config /var/lib/ccgen/user-data has errors" in failed[0], why
     errout = lines(report, "errout")
-    assert any(ln.startswith("/var/lib/ccgen/user-data:6:1: error: ") for ln in errout), why
+    assert any(ln.startswith("/var/lib/ccgen/user-data:5:25: error: ") for ln in errout), why
     # systemd's one line on the console (it shortens the unit's description to fit).
     assert any("FAILED" in ln and "user-data has errors" in ln for ln in b.console.splitlines()), why
     assert json.loads(lines(report, "statusjson")[0])["status"] == "error", why
