@@ -26,3 +26,16 @@ def test_bench_runs_and_reports_every_figure() -> None:
         "5. peak memory",
     ):
         assert prefix in proc.stdout, proc.stdout
+
+
+def test_stage_profile_runs_and_names_every_stage() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench/stages.py"), "--units", "20", "--runs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for stage in ("compose", "validate", "build", "render", "write"):
+        assert f"  {stage}" in proc.stdout, proc.stdout
+    assert "20 units:" in proc.stdout and "us/unit" in proc.stdout
