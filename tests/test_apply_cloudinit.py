@@ -252,3 +252,68 @@ def test_user_and_password_for_the_default_user(root: Path) -> None:
     # Set after the default lock: chpasswd's password is the one that counts, not expired.
     assert ops[1].startswith("$6$") and ops[2] != "0"
     assert "Pr0xm0x-Pl41n" not in (root / "etc/shadow").read_text() + proc.stderr
+
+
+# disable_root, disable_root_opts
+
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDisableRootTest me@laptop"
+OPTED = 'from="10.0.0.0/8",command="echo \\"a b\\"" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOpted you@there'
+
+
+def root_keys(root: Path) -> list[str]:
+    text = (root / "root/.ssh/authorized_keys").read_text()
+    return [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
+def test_disable_root_default_text(root: Path) -> None:
+    (root / "root").mkdir(mode=0o700)
+    proc = apply(root, f"disable_root: true\nssh_authorized_keys:\n  - {KEY}\n  - '{OPTED}'\n")
+    assert proc.returncode == 0, proc.stderr
+    # cloud-init's DISABLE_USER_OPTS with $USER (the key owner, core here) and $DISABLE_USER.
+    prefix = (
+        "no-port-forwarding,no-agent-forwarding,no-X11-forwarding,"
+        'command="echo \'Please login as the user \\"core\\" rather than the user '
+        '\\"root\\".\';echo;sleep 10;exit 142" '
+    )
+    assert root_keys(root) == [
+        prefix + KEY,
+        # The key's own options are replaced, quoted blanks and all.
+        prefix + "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOpted you@there",
+    ]
+    assert mode(root / "root/.ssh/authorized_keys") == 0o600
+    # The owner still gets the keys as they are.
+    assert (root / "home/core/.ssh/authorized_keys").read_text().count(KEY) == 1
+
+
+def test_disable_root_opts_and_false(root: Path) -> None:
+    (root / "root").mkdir(mode=0o700)
+    proc = apply(
+        root, f'disable_root_opts: no-pty,command="echo $USER not $ROOT"\nssh_authorized_keys: [{KEY}]\n'
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert root_keys(root) == [f'no-pty,command="echo core not root" {KEY}']
+    # disable_root: false gives root the keys unprefixed; opts are then ignored.
+    proc = apply(root, f"disable_root: false\ndisable_root_opts: no-pty\nssh_authorized_keys: [{KEY}]\n")
+    assert proc.returncode == 0, proc.stderr
+    assert root_keys(root) == [KEY]
+    # Without either key root's ccgen block goes away again (CoreOS never gave root keys).
+    proc = apply(root, f"ssh_authorized_keys: [{KEY}]\n")
+    assert proc.returncode == 0, proc.stderr
+    assert root_keys(root) == []
+
+
+def test_disable_root_bad_values(root: Path) -> None:
+    cfg = root.parent / "bad.yml"
+    cfg.write_text('#cloud-config\ndisable_root: maybe\ndisable_root_opts: "no-pty\\nssh-rsa AAAA evil"\n')
+    proc = subprocess.run(
+        [str(helpers.installed_script("ccgen")), "validate", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert f"{cfg}:2:" in proc.stdout + proc.stderr
+    assert f'{cfg}:3:20: error: invalid value for "disable_root_opts"' in proc.stdout + proc.stderr
+    # Nothing of a refused value reaches root.
+    (root / "root").mkdir(mode=0o700)
+    proc = apply(root, f'disable_root_opts: "no-pty\\nssh-rsa AAAA evil"\nssh_authorized_keys: [{KEY}]\n')
+    assert not (root / "root/.ssh/authorized_keys").exists()

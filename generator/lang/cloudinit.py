@@ -102,6 +102,8 @@ class CloudInit(_Frozen):
     __slots__ = (
         "bootcmd",
         "chpasswd",
+        "disable_root",
+        "disable_root_opts",
         "expire",
         "final_message",
         "groups",
@@ -130,6 +132,8 @@ class CloudInit(_Frozen):
     password: Field[str] | None  # the default user's, when chpasswd names no user
     expire: bool | None
     ssh_pwauth: bool | None
+    disable_root: bool | None  # None: neither disable_root nor disable_root_opts given
+    disable_root_opts: str | None
     timezone: Field[str] | None
     locale: Field[str] | None
     locale_file: str | None
@@ -428,6 +432,21 @@ class _Parser:
                 condition = c
         return PowerState(flag[mode.value], delay, message, condition, f.key_span or f.span)
 
+    # disable_root
+
+    def disable_root(self, top: Tree, out: dict[str, object]) -> None:
+        flag, opts = top.get("disable_root"), top.get("disable_root_opts")
+        if opts is not None and isinstance(opts.value, str):
+            # One line of authorized_keys options: a line break would start a key line of its own.
+            if any(c in opts.value for c in "\0\n\r"):
+                self.bad(opts.span, "disable_root_opts", "one line of authorized_keys options")
+                return
+            out["disable_root_opts"] = opts.value.strip()
+        if flag is not None and isinstance(flag.value, bool):
+            out["disable_root"] = flag.value
+        elif "disable_root_opts" in out:
+            out["disable_root"] = True  # cloud-init's default
+
     # the document
 
     def build(self, top: Tree) -> CloudInit:
@@ -468,6 +487,7 @@ class _Parser:
                 out["ssh_pwauth"] = v.value
             elif word != "unchanged":
                 self.wrong(v, "ssh_pwauth", "true, false or unchanged")
+        self.disable_root(top, out)
         for key in ("timezone", "locale", "final_message"):
             t = top.get(key)
             if t is not None and t.ok and isinstance(t.value, str) and t.value:

@@ -538,17 +538,20 @@ CLOUD_INIT = (
         PER_INSTANCE,
         APPLY,
     ),
-    _unsupported(
+    _ci(
         "disable_root",
-        "give root the default user's keys behind a 'log in as' message (cloud-init's default: true)",
+        BOOL,
+        "give root the default user's keys behind a 'log in as' message (true, cloud-init's "
+        "default once either key is given), or plainly (false); root's ~/.ssh/authorized_keys",
         PER_INSTANCE,
-        "ccgen never gives root the top-level keys, so root is already not reachable with them",
+        APPLY,
     ),
-    _unsupported(
+    _ci(
         "disable_root_opts",
-        "the options disable_root puts before root's keys",
+        STRING,
+        "the options put before root's keys; $USER, $DISABLE_USER and $ROOT are replaced",
         PER_INSTANCE,
-        "ccgen never gives root the top-level keys (see disable_root)",
+        APPLY,
     ),
     _unsupported(
         "ssh_deletekeys",
