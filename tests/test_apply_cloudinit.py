@@ -317,3 +317,93 @@ def test_disable_root_bad_values(root: Path) -> None:
     (root / "root").mkdir(mode=0o700)
     proc = apply(root, f'disable_root_opts: "no-pty\\nssh-rsa AAAA evil"\nssh_authorized_keys: [{KEY}]\n')
     assert not (root / "root/.ssh/authorized_keys").exists()
+
+
+# ntp
+
+TIMESYNCD_DROPIN = "etc/systemd/timesyncd.conf.d/50-ccgen.conf"
+CHRONY_SOURCES = "etc/chrony/sources.d/ccgen.sources"
+
+
+def test_ntp_timesyncd_servers_pools_and_default(root: Path) -> None:
+    (root / "usr/lib/systemd").mkdir(parents=True)
+    (root / "usr/lib/systemd/systemd-timesyncd").write_text("")
+    proc = apply(root, "ntp:\n  servers: [ntp1.example.com, 192.0.2.7]\n  pools: [pool.example.org]\n")
+    assert proc.returncode == 0, proc.stderr
+    dropin = root / TIMESYNCD_DROPIN
+    assert dropin.read_text().splitlines()[1:] == [
+        "[Time]",
+        "NTP=ntp1.example.com 192.0.2.7 pool.example.org",
+    ]
+    assert mode(dropin) == 0o644
+    assert "not installed" not in proc.stderr
+    # Neither servers nor pools: cloud-init's Debian pools.
+    proc = apply(root, "ntp: {}\n")
+    assert proc.returncode == 0, proc.stderr
+    assert dropin.read_text().endswith(
+        "NTP=0.debian.pool.ntp.org 1.debian.pool.ntp.org 2.debian.pool.ntp.org 3.debian.pool.ntp.org\n"
+    )
+    # enabled: false does nothing, and ccgen's drop-in from before goes away.
+    proc = apply(root, "ntp:\n  enabled: false\n  servers: [ntp1.example.com]\n")
+    assert proc.returncode == 0, proc.stderr
+    assert not dropin.exists()
+
+
+def test_ntp_chrony_where_installed(root: Path) -> None:
+    (root / "usr/sbin").mkdir(parents=True)
+    (root / "usr/sbin/chronyd").write_text("")
+    (root / "etc/chrony").mkdir(parents=True)
+    (root / "etc/chrony/chrony.conf").write_text("pool 2.debian.pool.ntp.org iburst\n")
+    proc = apply(root, "ntp:\n  servers: [ntp1.example.com]\n  pools: [pool.example.org]\n")
+    assert proc.returncode == 0, proc.stderr
+    assert (root / CHRONY_SOURCES).read_text().splitlines()[1:] == [
+        "server ntp1.example.com iburst",
+        "pool pool.example.org iburst",
+    ]
+    assert not (root / TIMESYNCD_DROPIN).exists()
+    # The image's chrony.conf is kept; that it does not read sources.d is said.
+    assert (root / "etc/chrony/chrony.conf").read_text() == "pool 2.debian.pool.ntp.org iburst\n"
+    assert "does not read /etc/chrony/sources.d" in proc.stderr
+    # ntp_client chooses timesyncd even so; chrony's file goes.
+    proc = apply(root, "ntp:\n  ntp_client: systemd-timesyncd\n  servers: [ntp1.example.com]\n")
+    assert proc.returncode == 0, proc.stderr
+    assert (root / TIMESYNCD_DROPIN).read_text().endswith("NTP=ntp1.example.com\n")
+    assert not (root / CHRONY_SOURCES).exists()
+    assert "systemd-timesyncd is not installed" in proc.stderr
+
+
+def test_ntp_chrony_missing_fails_the_step(root: Path) -> None:
+    proc = apply(root, "ntp:\n  ntp_client: chrony\n  servers: [ntp1.example.com]\n")
+    assert proc.returncode == 1
+    assert "ntp: error: ntp_client is chrony, and the image has no chronyd" in proc.stderr
+    assert not (root / CHRONY_SOURCES).exists() and not (root / TIMESYNCD_DROPIN).exists()
+
+
+def test_ntp_bad_values(root: Path) -> None:
+    config = (
+        "ntp:\n"
+        "  ntp_client: ntpdate\n"
+        "  servers: [good.example.com, 'two words', \"evil\\nNTP=x\", '#comment', [nested]]\n"
+        "  pools: ''\n"
+        "  config: {confpath: /etc/x}\n"
+    )
+    cfg = root.parent / "bad.yml"
+    cfg.write_text("#cloud-config\n" + config)
+    proc = subprocess.run(
+        [str(helpers.installed_script("ccgen")), "validate", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    out = proc.stdout + proc.stderr
+    assert f"{cfg}:3:15: error: invalid value ntpdate; valid values: auto, chrony, systemd-timesyncd" in out
+    for col in (31, 44, 59):
+        assert f'{cfg}:4:{col}: error: invalid value for "ntp.servers"' in out, out
+    assert f"{cfg}:4:71: warning" in out, out
+    assert f"{cfg}:5:10: warning" in out, out
+    assert f"{cfg}:6:3: warning: " in out and "unsupported" in out, out
+    (root / "usr/lib/systemd").mkdir(parents=True)
+    (root / "usr/lib/systemd/systemd-timesyncd").write_text("")
+    proc = apply(root, config)
+    # The good server is kept; a bad client word leaves the default (auto).
+    assert (root / TIMESYNCD_DROPIN).read_text().endswith("NTP=good.example.com\n")

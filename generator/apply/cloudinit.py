@@ -1,5 +1,5 @@
 """The steps of cloud-init's dialect that change the system's own files (docs/cloud-init.md):
-groups, sudo rules, chpasswd, ssh_pwauth, timezone and locale.  Each is once per
+groups, sudo rules, chpasswd, ssh_pwauth, timezone, locale and ntp.  Each is once per
 instance and content, through the same records as the other steps; none of them
 ever shows a password."""
 
@@ -25,6 +25,14 @@ SSHD_INCLUDE = "Include /etc/ssh/sshd_config.d/*.conf"
 ZONEINFO = "/usr/share/zoneinfo"
 LOCALE_FILE = "/etc/default/locale"
 NO_LOCALE_GEN = ("C", "C.UTF-8", "C.utf8", "POSIX")
+TIMESYNCD_DROPIN = "/etc/systemd/timesyncd.conf.d/50-ccgen.conf"
+TIMESYNCD = ("/usr/lib/systemd/systemd-timesyncd", "/lib/systemd/systemd-timesyncd")
+# Debian 12's chrony.conf reads this directory (`sourcedir`), so ccgen adds sources
+# without replacing the image's file (cloud-init replaces it).
+CHRONY_SOURCES = "/etc/chrony/sources.d/ccgen.sources"
+CHRONYD = ("/usr/sbin/chronyd", "/sbin/chronyd")
+# cloud-init's default when ntp names no server and no pool (generate_server_names, Debian).
+DEBIAN_POOLS = tuple(f"{i}.debian.pool.ntp.org" for i in range(4))
 
 
 def _once(ctx: Context, identity: str, *values: object) -> str | None:
@@ -253,3 +261,45 @@ def enable_locale(ctx: Context, locale: str) -> None:
         ctx.root.write("/etc/locale.gen", "".join(line + "\n" for line in lines).encode())
     if ctx.live and shutil.which("locale-gen"):
         ctx.run(["locale-gen"])
+
+
+def step_ntp(ctx: Context) -> None:
+    """ntp: the servers and pools for chrony where the image has it (and ntp_client allows),
+    else for systemd-timesyncd; ccgen's file for the other client, if any, is removed."""
+    ci = ctx.config.cloudinit
+    ntp = ci.ntp if ci is not None else None
+    if ntp is None:
+        for path in (TIMESYNCD_DROPIN, CHRONY_SOURCES):
+            if ctx.root.exists(path) and ctx.root.remove(path):
+                ctx.written.append(path)
+                ctx.say(f"ntp: removed {path}, the config has no ntp any more")
+        return
+    has_chrony = any(ctx.root.exists(p) for p in CHRONYD)
+    if ntp.client == "chrony" and not has_chrony:
+        raise StepError("ntp_client is chrony, and the image has no chronyd (ccgen installs no NTP client)")
+    chrony = ntp.client == "chrony" or (ntp.client == "auto" and has_chrony)
+    names = (ntp.servers, ntp.pools) if ntp.servers or ntp.pools else ((), DEBIAN_POOLS)
+    header = "# Created by ccgen from cloud-config (ntp); replaced when it changes\n"
+    if chrony:
+        path, other, service = CHRONY_SOURCES, TIMESYNCD_DROPIN, "chrony.service"
+        lines = [f"server {s} iburst" for s in names[0]] + [f"pool {p} iburst" for p in names[1]]
+        text = header + "".join(line + "\n" for line in lines)
+    else:
+        path, other, service = TIMESYNCD_DROPIN, CHRONY_SOURCES, "systemd-timesyncd.service"
+        text = header + "[Time]\nNTP=" + " ".join((*names[0], *names[1])) + "\n"
+        if not any(ctx.root.exists(p) for p in TIMESYNCD):
+            ctx.say(f"ntp: systemd-timesyncd is not installed; {path} takes effect once it is")
+    if ctx.root.exists(other) and ctx.root.remove(other):
+        ctx.written.append(other)
+    ctx.root.mkdir(os.path.dirname(path), 0o755)
+    if not ctx.root.write(path, text.encode()):
+        return
+    ctx.written.append(path)
+    ctx.say(f"ntp: wrote {path}")
+    if chrony:
+        conf = (ctx.root.read("/etc/chrony/chrony.conf") or b"").decode("utf-8", "replace")
+        if conf and "sourcedir /etc/chrony/sources.d" not in conf:
+            ctx.say(f"ntp: /etc/chrony/chrony.conf does not read /etc/chrony/sources.d; {path} has no effect")
+    if ctx.live:
+        # At boot the client may already run (timesyncd starts in sysinit): restart it if so.
+        ctx.run(["systemctl", "try-restart", service])

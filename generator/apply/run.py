@@ -36,6 +36,7 @@ STEPS: dict[str, Callable[[Context], None]] = {
     "ssh-pwauth": cloudinit.step_ssh_pwauth,
     "timezone": cloudinit.step_timezone,
     "locale": cloudinit.step_locale,
+    "ntp": cloudinit.step_ntp,
     "dropins": runtime.step_runtime_dropins,
     "scripts": scripts.step_scripts,
     "oem": etc.step_oem,

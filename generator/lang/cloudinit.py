@@ -30,6 +30,7 @@ _PACKAGE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345
 _VERSION = _PACKAGE | frozenset("~*")
 _GROUP_BAD = frozenset(",:\0\n\r \t")
 POWER_DELAY_MAX = 60 * 24 * 365  # minutes; shutdown(8) refuses nothing, a year is plenty
+NTP_HOST_MAX = 253  # a DNS name's longest
 # The placeholders final_message knows, as cloud-init spells them (either case).
 MESSAGE_VARIABLES = ("UPTIME", "TIMESTAMP", "VERSION", "DATASOURCE")
 
@@ -94,6 +95,17 @@ class PowerState(_Frozen):
         _init(self, mode=mode, delay=delay, message=message, condition=condition, span=span)
 
 
+class Ntp(_Frozen):
+    __slots__ = ("client", "pools", "servers", "span")
+    client: str  # schema.NTP_CLIENTS
+    servers: tuple[str, ...]
+    pools: tuple[str, ...]
+    span: Span
+
+    def __init__(self, client: str, servers: tuple[str, ...], pools: tuple[str, ...], span: Span) -> None:
+        _init(self, client=client, servers=servers, pools=pools, span=span)
+
+
 class CloudInit(_Frozen):
     """What a document says in cloud-init's dialect, beside users and write_files (which
     are the model's own).  A field is None when the document does not say it, so that a
@@ -109,6 +121,7 @@ class CloudInit(_Frozen):
         "groups",
         "locale",
         "locale_file",
+        "ntp",
         "package_reboot",
         "package_span",
         "package_update",
@@ -137,6 +150,7 @@ class CloudInit(_Frozen):
     timezone: Field[str] | None
     locale: Field[str] | None
     locale_file: str | None
+    ntp: Ntp | None  # None: no ntp, or `enabled: false`
     final_message: Field[str] | None
     power_state: PowerState | None
 
@@ -432,6 +446,35 @@ class _Parser:
                 condition = c
         return PowerState(flag[mode.value], delay, message, condition, f.key_span or f.span)
 
+    # ntp
+
+    def ntp(self, f: Field[Value]) -> Ntp | None:
+        assert isinstance(f.value, dict)
+        enabled = f.value.get("enabled")
+        if enabled is not None and enabled.value is False:
+            return None
+        client = f.value.get("ntp_client")
+        names: dict[str, tuple[str, ...]] = {}
+        for key in ("servers", "pools"):
+            given = f.value.get(key)
+            good = []
+            for item in given.value if given is not None and isinstance(given.value, list) else ():
+                host = self.text(item.value)
+                # One word of NTP= or of a chrony line: a blank, '#' or a line break would
+                # make it two, or a comment.
+                if (
+                    host is None
+                    or not host
+                    or len(host) > NTP_HOST_MAX
+                    or any(c in host for c in "# \t\0\n\r\\")
+                ):
+                    self.bad(item.span, f"ntp.{key}", "a host name or address, one word")
+                    continue
+                good.append(host)
+            names[key] = tuple(good)
+        word = client.value if client is not None and client.ok and isinstance(client.value, str) else "auto"
+        return Ntp(word, names["servers"], names["pools"], f.key_span or f.span)
+
     # disable_root
 
     def disable_root(self, top: Tree, out: dict[str, object]) -> None:
@@ -488,6 +531,9 @@ class _Parser:
             elif word != "unchanged":
                 self.wrong(v, "ssh_pwauth", "true, false or unchanged")
         self.disable_root(top, out)
+        v = top.get("ntp")
+        if v is not None and isinstance(v.value, dict):
+            out["ntp"] = self.ntp(v)
         for key in ("timezone", "locale", "final_message"):
             t = top.get(key)
             if t is not None and t.ok and isinstance(t.value, str) and t.value:

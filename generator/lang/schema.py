@@ -288,6 +288,9 @@ ENCODINGS = (
     "text/plain",
 )
 
+# ntp.ntp_client: the clients ccgen writes for (cloud-init's ntp and ntpdate are not done).
+NTP_CLIENTS = ("auto", "chrony", "systemd-timesyncd")
+
 _GITHUB = "trying to fetch from a remote endpoint introduces too many intermittent errors"
 
 UNIT = (
@@ -631,11 +634,29 @@ CLOUD_INIT = (
         PER_INSTANCE,
         "not done yet; write_files can place /etc/apt/sources.list.d/ and apt.conf.d/ files",
     ),
-    _unsupported(
+    _ci(
         "ntp",
-        "time servers",
+        STRUCT,
+        "time servers: a systemd-timesyncd drop-in (/etc/systemd/timesyncd.conf.d/50-ccgen.conf), "
+        "or a chrony sources file where the image has chrony",
         PER_INSTANCE,
-        "not done yet; write_files can place /etc/systemd/timesyncd.conf.d/*.conf",
+        APPLY,
+        children=(
+            Key("enabled", BOOL, "false: nothing is done (default true)"),
+            _s(
+                "ntp_client",
+                "auto (chrony where installed, else systemd-timesyncd), chrony or systemd-timesyncd",
+                choices=dict.fromkeys(NTP_CLIENTS, ""),
+            ),
+            Key("servers", STRING_LIST, "NTP servers, by name or address"),
+            Key("pools", STRING_LIST, "NTP pools; with neither, Debian's four pools (as cloud-init)"),
+            Key(
+                "config",
+                ANY,
+                "the client's config file, template and service",
+                unsupported="ccgen writes a drop-in for the installed client; it installs none",
+            ),
+        ),
     ),
     _unsupported(
         "ca_certs",
