@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -407,3 +408,79 @@ def test_ntp_bad_values(root: Path) -> None:
     proc = apply(root, config)
     # The good server is kept; a bad client word leaves the default (auto).
     assert (root / TIMESYNCD_DROPIN).read_text().endswith("NTP=good.example.com\n")
+
+
+# ca_certs
+
+CERT = "-----BEGIN CERTIFICATE-----\nMIIBdummyCertificateBodyOne\n-----END CERTIFICATE-----"
+CERT2 = "-----BEGIN CERTIFICATE-----\nMIIBdummyCertificateBodyTwo\n-----END CERTIFICATE-----"
+CA_DIR = "usr/local/share/ca-certificates"
+
+
+def pem_list(*pems: str) -> str:
+    return "".join("    - |\n" + "".join(f"      {line}\n" for line in p.splitlines()) for p in pems)
+
+
+def test_ca_certs_trusted_and_remove_defaults(root: Path) -> None:
+    (root / CA_DIR).mkdir(parents=True)
+    (root / CA_DIR / "by-hand.crt").write_text("kept\n")
+    conf = "# comment\nmozilla/ACCVRAIZ1.crt\n!mozilla/Old.crt\nmozilla/ISRG_Root_X1.crt\n"
+    (root / "etc/ca-certificates.conf").write_text(conf)
+    proc = apply(root, f"ca_certs:\n  remove_defaults: true\n  trusted:\n{pem_list(CERT, CERT2)}")
+    assert proc.returncode == 0, proc.stderr
+    assert (root / CA_DIR / "ccgen-1.crt").read_text() == CERT + "\n"
+    assert (root / CA_DIR / "ccgen-2.crt").read_text() == CERT2 + "\n"
+    assert mode(root / CA_DIR / "ccgen-1.crt") == 0o644
+    assert (root / "etc/ca-certificates.conf").read_text() == (
+        "# comment\n!mozilla/ACCVRAIZ1.crt\n!mozilla/Old.crt\n!mozilla/ISRG_Root_X1.crt\n"
+    )
+    assert "update-ca-certificates is not run under --root" in proc.stderr
+    # remove_defaults is once per instance: an entry trusted again by hand stays so.
+    (root / "etc/ca-certificates.conf").write_text("mozilla/ISRG_Root_X1.crt\n")
+    # The old spellings, and one certificate fewer: ccgen's second file goes, the
+    # file written by hand stays.
+    proc = apply(root, f"ca-certs:\n  remove-defaults: true\n  trusted:\n{pem_list(CERT2)}")
+    assert proc.returncode == 0, proc.stderr
+    assert (root / CA_DIR / "ccgen-1.crt").read_text() == CERT2 + "\n"
+    assert not (root / CA_DIR / "ccgen-2.crt").exists()
+    assert (root / CA_DIR / "by-hand.crt").read_text() == "kept\n"
+    assert (root / "etc/ca-certificates.conf").read_text() == "mozilla/ISRG_Root_X1.crt\n"
+    # Without the key ccgen's certificates go away.
+    proc = apply(root, "hostname: x\n")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (root / CA_DIR).iterdir()) == ["by-hand.crt"]
+
+
+def test_ca_certs_bad_values(root: Path) -> None:
+    config = (
+        "ca-certs:\n"
+        "  trusted:\n"
+        "    - not a certificate\n"
+        f"    - {json.dumps(CERT)}\n"
+        "    - [nested]\n"
+        f"    - {json.dumps(CERT + chr(0))}\n"
+        f"    - {json.dumps('-----BEGIN CERTIFICATE-----' + 'A' * 70000 + '-----END CERTIFICATE-----')}\n"
+        "  remove_defaults: sure\n"
+    )
+    cfg = root.parent / "bad.yml"
+    cfg.write_text("#cloud-config\n" + config)
+    proc = subprocess.run(
+        [str(helpers.installed_script("ccgen")), "validate", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    out = proc.stdout + proc.stderr
+    assert (
+        f'{cfg}:2:1: warning: deprecated key "ca-certs" (cloud-init\'s old spelling; use ca_certs)' in out
+    ), out
+    assert f'{cfg}:4:7: error: invalid value for "ca_certs.trusted[0]": a PEM certificate' in out, out
+    assert f"{cfg}:6:7: warning" in out, out
+    assert f'{cfg}:7:7: error: invalid value for "ca_certs.trusted[2]": a NUL character' in out, out
+    assert f'{cfg}:8:7: error: invalid value for "ca_certs.trusted[3]": at most 64 KiB' in out, out
+    assert f"{cfg}:9:20: " in out, out
+    assert "AAAA" not in out and "dummyCertificate" not in out
+    proc = apply(root, config)
+    # The one good certificate is written; nothing of the others.
+    assert [p.name for p in (root / CA_DIR).iterdir()] == ["ccgen-1.crt"]
+    assert (root / CA_DIR / "ccgen-1.crt").read_text() == CERT + "\n"

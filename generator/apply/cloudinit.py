@@ -1,5 +1,5 @@
 """The steps of cloud-init's dialect that change the system's own files (docs/cloud-init.md):
-groups, sudo rules, chpasswd, ssh_pwauth, timezone, locale and ntp.  Each is once per
+groups, sudo rules, chpasswd, ssh_pwauth, timezone, locale, ntp and ca_certs.  Each is once per
 instance and content, through the same records as the other steps; none of them
 ever shows a password."""
 
@@ -31,6 +31,8 @@ TIMESYNCD = ("/usr/lib/systemd/systemd-timesyncd", "/lib/systemd/systemd-timesyn
 # without replacing the image's file (cloud-init replaces it).
 CHRONY_SOURCES = "/etc/chrony/sources.d/ccgen.sources"
 CHRONYD = ("/usr/sbin/chronyd", "/sbin/chronyd")
+CA_DIR = "/usr/local/share/ca-certificates"  # update-ca-certificates trusts every .crt here
+CA_CONF = "/etc/ca-certificates.conf"
 # cloud-init's default when ntp names no server and no pool (generate_server_names, Debian).
 DEBIAN_POOLS = tuple(f"{i}.debian.pool.ntp.org" for i in range(4))
 
@@ -303,3 +305,61 @@ def step_ntp(ctx: Context) -> None:
     if ctx.live:
         # At boot the client may already run (timesyncd starts in sysinit): restart it if so.
         ctx.run(["systemctl", "try-restart", service])
+
+
+def step_ca_certs(ctx: Context) -> None:
+    """ca_certs: each trusted certificate a file of ccgen's in CA_DIR (those no longer
+    wanted removed), remove_defaults once per instance, then update-ca-certificates."""
+    ci = ctx.config.cloudinit
+    ca = ci.ca_certs if ci is not None else None
+    wanted = {f"{CA_DIR}/ccgen-{i}.crt": pem for i, pem in enumerate(ca.trusted if ca else (), 1)}
+    changed = []
+    found = ctx.root.resolve(CA_DIR)
+    if found is not None and os.path.isdir(found):
+        for name in sorted(os.listdir(found)):
+            path = f"{CA_DIR}/{name}"
+            ours = name.startswith("ccgen-") and name.endswith(".crt")
+            if ours and path not in wanted and ctx.root.remove(path):
+                changed.append(path)
+    for path, pem in wanted.items():
+        if ctx.root.write(path, pem.encode(), mode=0o644):
+            changed.append(path)
+    if ca is not None and ca.remove_defaults:
+        todo = _once(ctx, "ca_certs:remove_defaults", True)
+        if todo is not None:
+            if distrust_defaults(ctx):
+                changed.append(CA_CONF)
+            ctx.state.record("ca_certs:remove_defaults", todo)
+    if not changed:
+        return
+    ctx.written.extend(changed)
+    ctx.say(
+        f"ca_certs: {len(wanted)} certificate(s) in {CA_DIR}"
+        + (", the image's distrusted" if CA_CONF in changed else "")
+    )
+    if not ctx.live:
+        ctx.say(
+            "ca_certs: update-ca-certificates is not run under --root; "
+            "run it in the image (on the machine it runs at the next change)"
+        )
+        return
+    tool = shutil.which("update-ca-certificates")
+    if tool is None:
+        ctx.say(
+            "ca_certs: update-ca-certificates is not installed; "
+            f"only programs that read {CA_DIR} see the certificates"
+        )
+        return
+    ctx.run([tool, *(["--fresh"] if CA_CONF in changed else [])])
+
+
+def distrust_defaults(ctx: Context) -> bool:
+    """cloud-init's remove_defaults, as its current version does it: every entry of
+    ca-certificates.conf disabled with `!` (update-ca-certificates then drops it from
+    /etc/ssl/certs), rather than 22.4.2's deletion of the image's certificates."""
+    text = (ctx.root.read(CA_CONF) or b"").decode("utf-8", "replace")
+    lines = text.splitlines()
+    out = ["!" + line if line.strip() and not line.startswith(("#", "!")) else line for line in lines]
+    if out == lines:
+        return False
+    return ctx.root.write(CA_CONF, "".join(line + "\n" for line in out).encode())

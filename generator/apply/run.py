@@ -37,6 +37,7 @@ STEPS: dict[str, Callable[[Context], None]] = {
     "timezone": cloudinit.step_timezone,
     "locale": cloudinit.step_locale,
     "ntp": cloudinit.step_ntp,
+    "ca-certs": cloudinit.step_ca_certs,
     "dropins": runtime.step_runtime_dropins,
     "scripts": scripts.step_scripts,
     "oem": etc.step_oem,

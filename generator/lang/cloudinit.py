@@ -31,6 +31,9 @@ _VERSION = _PACKAGE | frozenset("~*")
 _GROUP_BAD = frozenset(",:\0\n\r \t")
 POWER_DELAY_MAX = 60 * 24 * 365  # minutes; shutdown(8) refuses nothing, a year is plenty
 NTP_HOST_MAX = 253  # a DNS name's longest
+PEM_BEGIN, PEM_END = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
+CERT_MAX = 64 * 1024  # one ca_certs.trusted item; a CA bundle of a few dozen fits
+CERTS_MAX = 1000  # ca_certs.trusted items, each a file
 # The placeholders final_message knows, as cloud-init spells them (either case).
 MESSAGE_VARIABLES = ("UPTIME", "TIMESTAMP", "VERSION", "DATASOURCE")
 
@@ -106,6 +109,16 @@ class Ntp(_Frozen):
         _init(self, client=client, servers=servers, pools=pools, span=span)
 
 
+class CaCerts(_Frozen):
+    __slots__ = ("remove_defaults", "span", "trusted")
+    trusted: tuple[str, ...]  # PEM text, each ending in a line break
+    remove_defaults: bool
+    span: Span
+
+    def __init__(self, trusted: tuple[str, ...], remove_defaults: bool, span: Span) -> None:
+        _init(self, trusted=trusted, remove_defaults=remove_defaults, span=span)
+
+
 class CloudInit(_Frozen):
     """What a document says in cloud-init's dialect, beside users and write_files (which
     are the model's own).  A field is None when the document does not say it, so that a
@@ -113,6 +126,7 @@ class CloudInit(_Frozen):
 
     __slots__ = (
         "bootcmd",
+        "ca_certs",
         "chpasswd",
         "disable_root",
         "disable_root_opts",
@@ -150,6 +164,7 @@ class CloudInit(_Frozen):
     timezone: Field[str] | None
     locale: Field[str] | None
     locale_file: str | None
+    ca_certs: CaCerts | None
     ntp: Ntp | None  # None: no ntp, or `enabled: false`
     final_message: Field[str] | None
     power_state: PowerState | None
@@ -475,6 +490,36 @@ class _Parser:
         word = client.value if client is not None and client.ok and isinstance(client.value, str) else "auto"
         return Ntp(word, names["servers"], names["pools"], f.key_span or f.span)
 
+    # ca_certs
+
+    def ca_certs(self, f: Field[Value]) -> CaCerts | None:
+        assert isinstance(f.value, dict)
+        trusted = f.value.get("trusted")
+        good = []
+        for i, item in enumerate(
+            trusted.value if trusted is not None and isinstance(trusted.value, list) else ()
+        ):
+            pem = self.text(item.value)
+            why = None
+            if pem is None or len(pem) > CERT_MAX:
+                why = f"at most {CERT_MAX // 1024} KiB of PEM text"
+            elif "\0" in pem:
+                why = "a NUL character"
+            elif PEM_BEGIN not in pem or PEM_END not in pem.partition(PEM_BEGIN)[2]:
+                why = f"a PEM certificate, from {PEM_BEGIN} to {PEM_END}"
+            if why is not None:
+                self.bad(item.span, f"ca_certs.trusted[{i}]", why)
+                continue
+            assert pem is not None
+            good.append(pem.replace("\r\n", "\n").rstrip("\n") + "\n")
+        if len(good) > CERTS_MAX:
+            self.bad(
+                trusted.span if trusted is not None else f.span, "ca_certs.trusted", f"at most {CERTS_MAX}"
+            )
+            return None
+        remove = f.value.get("remove_defaults")
+        return CaCerts(tuple(good), remove is not None and remove.value is True, f.key_span or f.span)
+
     # disable_root
 
     def disable_root(self, top: Tree, out: dict[str, object]) -> None:
@@ -531,6 +576,9 @@ class _Parser:
             elif word != "unchanged":
                 self.wrong(v, "ssh_pwauth", "true, false or unchanged")
         self.disable_root(top, out)
+        v = top.get("ca_certs")
+        if v is not None and isinstance(v.value, dict):
+            out["ca_certs"] = self.ca_certs(v)
         v = top.get("ntp")
         if v is not None and isinstance(v.value, dict):
             out["ntp"] = self.ntp(v)

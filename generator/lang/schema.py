@@ -288,6 +288,9 @@ ENCODINGS = (
     "text/plain",
 )
 
+# cloud-init's old spellings of keys, read as the new ones with a `deprecated` warning
+# (a `-` is read as `_` anyway; these are the ones cloud-init itself deprecated).
+OLD_SPELLINGS = {"ca-certs": "ca_certs", "remove-defaults": "remove_defaults"}
 # ntp.ntp_client: the clients ccgen writes for (cloud-init's ntp and ntpdate are not done).
 NTP_CLIENTS = ("auto", "chrony", "systemd-timesyncd")
 
@@ -658,11 +661,22 @@ CLOUD_INIT = (
             ),
         ),
     ),
-    _unsupported(
+    _ci(
         "ca_certs",
-        "trusted CA certificates",
+        STRUCT,
+        "trusted CA certificates: /usr/local/share/ca-certificates/ccgen-N.crt, then "
+        "update-ca-certificates (`ca-certs` is the old spelling)",
         PER_INSTANCE,
-        "not done yet; write_files into /usr/local/share/ca-certificates and runcmd update-ca-certificates",
+        APPLY,
+        children=(
+            Key("trusted", STRING_LIST, "PEM certificates to trust, one or more in each item"),
+            Key(
+                "remove_defaults",
+                BOOL,
+                "distrust the image's CA certificates: each entry of /etc/ca-certificates.conf "
+                "disabled with `!` (`remove-defaults` is the old spelling)",
+            ),
+        ),
     ),
     _unsupported("mounts", "/etc/fstab rows", PER_INSTANCE, _DISKS),
     _unsupported("mount_default_fields", "defaults for mounts rows", PER_INSTANCE, _DISKS),
