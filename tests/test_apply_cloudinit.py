@@ -484,3 +484,85 @@ def test_ca_certs_bad_values(root: Path) -> None:
     # The one good certificate is written; nothing of the others.
     assert [p.name for p in (root / CA_DIR).iterdir()] == ["ccgen-1.crt"]
     assert (root / CA_DIR / "ccgen-1.crt").read_text() == CERT + "\n"
+
+
+# ssh_keys
+
+
+def keygen(tmp: Path, kind: str) -> tuple[str, str]:
+    path = tmp / f"key-{kind}"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", kind, "-N", "", "-C", "", "-f", str(path)], check=True, timeout=60
+    )
+    return path.read_text(), (path.parent / (path.name + ".pub")).read_text().strip()
+
+
+def block(text: str) -> str:
+    return "|\n" + "".join(f"    {line}\n" for line in text.strip().splitlines())
+
+
+def test_ssh_keys_host_keys(root: Path, tmp_path: Path) -> None:
+    ed_private, ed_public = keygen(tmp_path, "ed25519")
+    ecdsa_private, ecdsa_public = keygen(tmp_path, "ecdsa")
+    cert = "ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29t host"
+    config = (
+        "ssh_keys:\n"
+        f"  ed25519_private: {block(ed_private)}"
+        f"  ed25519_public: {ed_public}\n"
+        f"  ed25519_certificate: {cert}\n"
+        f"  ecdsa_private: {block(ecdsa_private)}"
+    )
+    proc = apply(root, config)
+    assert proc.returncode == 0, proc.stderr
+    ssh = root / "etc/ssh"
+    assert (ssh / "ssh_host_ed25519_key").read_text() == ed_private
+    assert mode(ssh / "ssh_host_ed25519_key") == 0o600
+    assert (ssh / "ssh_host_ed25519_key.pub").read_text() == ed_public + "\n"
+    assert mode(ssh / "ssh_host_ed25519_key.pub") == 0o644
+    assert (ssh / "ssh_host_ed25519_key-cert.pub").read_text() == cert + "\n"
+    assert (ssh / "sshd_config.d/50-ccgen-host-certificates.conf").read_text().splitlines()[1:] == [
+        "HostCertificate /etc/ssh/ssh_host_ed25519_key-cert.pub"
+    ]
+    # A private key alone: its public part made with ssh-keygen -y, as cloud-init does.
+    assert mode(ssh / "ssh_host_ecdsa_key") == 0o600
+    assert (ssh / "ssh_host_ecdsa_key.pub").read_text().split()[:2] == ecdsa_public.split()[:2]
+    assert "PRIVATE" not in proc.stdout + proc.stderr
+    # Once per instance and content: a key replaced by hand stays until the config changes.
+    (ssh / "ssh_host_ed25519_key.pub").write_text("by hand\n")
+    proc = apply(root, config)
+    assert proc.returncode == 0, proc.stderr
+    assert (ssh / "ssh_host_ed25519_key.pub").read_text() == "by hand\n"
+
+
+def test_ssh_keys_bad_values(root: Path) -> None:
+    secret = "-----BEGIN OPENSSH PRIVATE KEY-----\\nsupersecretbody\\n-----END OPENSSH PRIVATE KEY-----"
+    config = (
+        "ssh_keys:\n"
+        '  rsa_private: "not a key supersecretbody"\n'
+        f'  ed25519_private: "{secret}\\0"\n'
+        '  ed25519_public: "ssh-ed25519 AAAA\\nssh-rsa BBBB"\n'
+        "  ecdsa_public: [list]\n"
+        "  dsa_secret: x\n"
+        f'  ecdsa_private: "{secret}"\n'
+    )
+    cfg = root.parent / "bad.yml"
+    cfg.write_text("#cloud-config\n" + config)
+    proc = subprocess.run(
+        [str(helpers.installed_script("ccgen")), "validate", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    out = proc.stdout + proc.stderr
+    assert f'{cfg}:3:16: error: invalid value for "ssh_keys.rsa_private": a private key' in out, out
+    assert f'{cfg}:4:20: error: invalid value for "ssh_keys.ed25519_private"' in out, out
+    assert f'{cfg}:5:19: error: invalid value for "ssh_keys.ed25519_public": one line' in out, out
+    assert f"{cfg}:6:17: warning" in out, out
+    assert f"{cfg}:7:3: warning: unrecognized key" in out, out
+    assert "supersecretbody" not in out
+    proc = apply(root, config)
+    # Only the good private key is written (its public part derived fails: it is no real key).
+    assert sorted(p.name for p in (root / "etc/ssh").iterdir() if p.name.startswith("ssh_host")) == [
+        "ssh_host_ecdsa_key"
+    ]
+    assert "supersecretbody" not in proc.stdout + proc.stderr

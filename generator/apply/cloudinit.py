@@ -1,5 +1,5 @@
 """The steps of cloud-init's dialect that change the system's own files (docs/cloud-init.md):
-groups, sudo rules, chpasswd, ssh_pwauth, timezone, locale, ntp and ca_certs.  Each is once per
+groups, sudo rules, chpasswd, ssh_pwauth, ssh_keys, timezone, locale, ntp and ca_certs.  Each is once per
 instance and content, through the same records as the other steps; none of them
 ever shows a password."""
 
@@ -31,6 +31,9 @@ TIMESYNCD = ("/usr/lib/systemd/systemd-timesyncd", "/lib/systemd/systemd-timesyn
 # without replacing the image's file (cloud-init replaces it).
 CHRONY_SOURCES = "/etc/chrony/sources.d/ccgen.sources"
 CHRONYD = ("/usr/sbin/chronyd", "/sbin/chronyd")
+# ssh_keys: where each part goes (cloud-init's names) and its mode (cloud-init's is 0600 for all).
+HOST_KEY_FILES = {"private": ("", 0o600), "public": (".pub", 0o644), "certificate": ("-cert.pub", 0o644)}
+HOST_CERT_DROPIN = "/etc/ssh/sshd_config.d/50-ccgen-host-certificates.conf"
 CA_DIR = "/usr/local/share/ca-certificates"  # update-ca-certificates trusts every .crt here
 CA_CONF = "/etc/ca-certificates.conf"
 # cloud-init's default when ntp names no server and no pool (generate_server_names, Debian).
@@ -363,3 +366,51 @@ def distrust_defaults(ctx: Context) -> bool:
     if out == lines:
         return False
     return ctx.root.write(CA_CONF, "".join(line + "\n" for line in out).encode())
+
+
+def step_host_keys(ctx: Context) -> None:
+    """ssh_keys: the host keys given in the config, once per instance and content, before
+    sshd starts; a certificate is named in an sshd drop-in as cloud-init does it."""
+    ci = ctx.config.cloudinit
+    if ci is None or not ci.host_keys:
+        return
+    keys = ci.host_keys
+    todo = _once(ctx, "ssh_keys", [(k.type, k.part, k.text) for k in keys])
+    if todo is None:
+        return
+    ctx.root.mkdir("/etc/ssh", 0o755)
+    given = {(k.type, k.part) for k in keys}
+    certs = []
+    for k in keys:
+        suffix, mode = HOST_KEY_FILES[k.part]
+        path = f"/etc/ssh/ssh_host_{k.type}_key{suffix}"
+        ctx.root.write(path, k.text.encode(), mode=mode)
+        ctx.written.append(path)
+        if k.part == "certificate":
+            certs.append(path)
+        if k.part == "private" and (k.type, "public") not in given:
+            derive_public(ctx, path)
+    if certs:
+        text = "# Created by ccgen from cloud-config (ssh_keys)\n" + "".join(
+            f"HostCertificate {c}\n" for c in certs
+        )
+        ctx.root.mkdir("/etc/ssh/sshd_config.d", 0o755)
+        ctx.root.write(HOST_CERT_DROPIN, text.encode(), mode=0o600)
+        ctx.written.append(HOST_CERT_DROPIN)
+    ctx.state.record("ssh_keys", todo)
+    ctx.say(f"ssh_keys: {len(keys)} host key file(s) in /etc/ssh")  # never their text
+    if ctx.live:
+        # At boot sshd has not started yet (ccgen-apply is before it); later it must re-read them.
+        ctx.run(["systemctl", "try-reload-or-restart", "ssh.service"])
+
+
+def derive_public(ctx: Context, path: str) -> None:
+    """A private key without its public part: `ssh-keygen -y`, as cloud-init does."""
+    tool = shutil.which("ssh-keygen")
+    host = ctx.root.resolve(path)
+    if tool is None or host is None:
+        ctx.say(f"ssh_keys: no ssh-keygen to make {path}.pub; sshd needs only the private key")
+        return
+    public = ctx.output([tool, "-y", "-f", host])
+    ctx.root.write(path + ".pub", public, mode=0o644)
+    ctx.written.append(path + ".pub")

@@ -32,6 +32,7 @@ STEPS: dict[str, Callable[[Context], None]] = {
     "sudo": cloudinit.step_sudo,
     "chpasswd": cloudinit.step_chpasswd,
     "keys": sshkeys.step_keys,
+    "host-keys": cloudinit.step_host_keys,
     "files": files.step_files,
     "ssh-pwauth": cloudinit.step_ssh_pwauth,
     "timezone": cloudinit.step_timezone,

@@ -33,6 +33,8 @@ POWER_DELAY_MAX = 60 * 24 * 365  # minutes; shutdown(8) refuses nothing, a year 
 NTP_HOST_MAX = 253  # a DNS name's longest
 PEM_BEGIN, PEM_END = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
 CERT_MAX = 64 * 1024  # one ca_certs.trusted item; a CA bundle of a few dozen fits
+HOST_KEY_MAX = 64 * 1024  # one ssh_keys value; a 16384-bit RSA key is about 12 KiB
+KEY_PREFIXES = ("ssh-", "ecdsa-", "sk-")  # how a public key or a certificate line starts
 CERTS_MAX = 1000  # ca_certs.trusted items, each a file
 # The placeholders final_message knows, as cloud-init spells them (either case).
 MESSAGE_VARIABLES = ("UPTIME", "TIMESTAMP", "VERSION", "DATASOURCE")
@@ -119,6 +121,22 @@ class CaCerts(_Frozen):
         _init(self, trusted=trusted, remove_defaults=remove_defaults, span=span)
 
 
+class HostKey(_Frozen):
+    """One part of an ssh_keys host key.  `text` of a private part is a secret: repr leaves it out."""
+
+    __slots__ = ("part", "span", "text", "type")
+    type: str  # schema.HOST_KEY_TYPES
+    part: str  # private, public or certificate
+    text: str  # ending in one line break
+    span: Span
+
+    def __init__(self, type: str, part: str, text: str, span: Span) -> None:
+        _init(self, type=type, part=part, text=text, span=span)
+
+    def __repr__(self) -> str:
+        return f"HostKey({self.type!r}, {self.part!r})"
+
+
 class CloudInit(_Frozen):
     """What a document says in cloud-init's dialect, beside users and write_files (which
     are the model's own).  A field is None when the document does not say it, so that a
@@ -133,6 +151,7 @@ class CloudInit(_Frozen):
         "expire",
         "final_message",
         "groups",
+        "host_keys",
         "locale",
         "locale_file",
         "ntp",
@@ -165,6 +184,7 @@ class CloudInit(_Frozen):
     locale: Field[str] | None
     locale_file: str | None
     ca_certs: CaCerts | None
+    host_keys: tuple[HostKey, ...] | None
     ntp: Ntp | None  # None: no ntp, or `enabled: false`
     final_message: Field[str] | None
     power_state: PowerState | None
@@ -520,6 +540,31 @@ class _Parser:
         remove = f.value.get("remove_defaults")
         return CaCerts(tuple(good), remove is not None and remove.value is True, f.key_span or f.span)
 
+    # ssh_keys
+
+    def host_keys(self, f: Field[Value]) -> tuple[HostKey, ...]:
+        assert isinstance(f.value, dict)
+        out = []
+        for name, item in f.value.items():
+            key_type, _, part = name.rpartition("_")
+            text = self.text(item.value)
+            if text is None or not item.ok:
+                continue  # the validator said so
+            text = text.replace("\r\n", "\n").strip("\n")
+            why = None
+            # The value is never quoted: a private key is a secret.
+            if not text or len(text) > HOST_KEY_MAX or "\0" in text:
+                why = f"at most {HOST_KEY_MAX // 1024} KiB of text, no NUL"
+            elif part == "private" and not (text.startswith("-----BEGIN ") and "PRIVATE KEY-----" in text):
+                why = "a private key, from -----BEGIN ... PRIVATE KEY-----"
+            elif part != "private" and ("\n" in text or "\r" in text or not text.startswith(KEY_PREFIXES)):
+                why = "one line, as ssh-keygen writes it (ssh-..., ecdsa-..., sk-...)"
+            if why is not None:
+                self.bad(item.span, f"ssh_keys.{name}", why)
+                continue
+            out.append(HostKey(key_type, part, text + "\n", item.span))
+        return tuple(out)
+
     # disable_root
 
     def disable_root(self, top: Tree, out: dict[str, object]) -> None:
@@ -579,6 +624,9 @@ class _Parser:
         v = top.get("ca_certs")
         if v is not None and isinstance(v.value, dict):
             out["ca_certs"] = self.ca_certs(v)
+        v = top.get("ssh_keys")
+        if v is not None and isinstance(v.value, dict):
+            out["host_keys"] = self.host_keys(v)
         v = top.get("ntp")
         if v is not None and isinstance(v.value, dict):
             out["ntp"] = self.ntp(v)

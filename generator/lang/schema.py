@@ -291,6 +291,8 @@ ENCODINGS = (
 # cloud-init's old spellings of keys, read as the new ones with a `deprecated` warning
 # (a `-` is read as `_` anyway; these are the ones cloud-init itself deprecated).
 OLD_SPELLINGS = {"ca-certs": "ca_certs", "remove-defaults": "remove_defaults"}
+# ssh_keys: the host key types cloud-init takes.
+HOST_KEY_TYPES = ("rsa", "dsa", "ecdsa", "ed25519")
 # ntp.ntp_client: the clients ccgen writes for (cloud-init's ntp and ntpdate are not done).
 NTP_CLIENTS = ("auto", "chrony", "systemd-timesyncd")
 
@@ -571,11 +573,22 @@ CLOUD_INIT = (
         PER_INSTANCE,
         "the image's sshd-keygen/ssh.service make the host keys; not done yet",
     ),
-    _unsupported(
+    _ci(
         "ssh_keys",
-        "host keys given in the file",
+        STRUCT,
+        "host keys given in the file: /etc/ssh/ssh_host_TYPE_key (0600), .pub and -cert.pub (0644)",
         PER_INSTANCE,
-        "not done yet; write_files with mode 0600 can place them",
+        APPLY,
+        children=tuple(
+            _s(
+                f"{t}_{part}",
+                f"the {t} host key's {part} part"
+                + (" (secret: root's only, never shown)" if part == "private" else ""),
+                secret=part == "private",
+            )
+            for t in HOST_KEY_TYPES
+            for part in ("private", "public", "certificate")
+        ),
     ),
     _unsupported(
         "ssh_import_id",
