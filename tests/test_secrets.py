@@ -18,6 +18,8 @@ SECRETS = [
     # cloud-init's: users[].plain_text_passwd and hashed_passwd, chpasswd.users and .list
     "S3CRET-PLAIN-TEXT",
     "S3CRET-CHPASSWD",
+    # ssh_keys' private parts
+    "S3CRET-SSH-HOSTKEY",
 ]
 # A broken OEM config with a secret right where the parser stops.
 OEM = "#cloud-config\nusers: [{name: oem, passwd: S3CRET-OEM-HASH\n"
@@ -53,6 +55,14 @@ chpasswd:
     - "root:S3CRET-CHPASSWD-LIST"
     - "S3CRET-CHPASSWD-NOCOLON"
     - {S3CRET-CHPASSWD-MAP: 1}
+ssh_keys:
+  rsa_private: "S3CRET-SSH-HOSTKEY is no key"
+  dsa_private: [S3CRET-SSH-HOSTKEY-LISTED]
+  ed25519_private: "-----BEGIN OPENSSH PRIVATE KEY-----\\nS3CRET-SSH-HOSTKEY-NUL\\0\\n"
+  ecdsa_private: |
+    -----BEGIN OPENSSH PRIVATE KEY-----
+    S3CRET-SSH-HOSTKEY-BODY
+    -----END OPENSSH PRIVATE KEY-----
 coreos:
   fleet:
     etcd_password: [S3CRET-FLEET-PW]
@@ -138,5 +148,7 @@ def test_no_secret_anywhere(tmp_path: Path) -> None:
     # Where the secrets do go: root-only files.
     env = tmp_path / "root/var/lib/ccgen/env/locksmithd.service.env"
     assert env.exists() and env.stat().st_mode & 0o077 == 0 and "S3CRET-LOCK-PW" in env.read_text()
+    host_key = tmp_path / "root/etc/ssh/ssh_host_ecdsa_key"
+    assert host_key.stat().st_mode & 0o077 == 0 and "S3CRET-SSH-HOSTKEY-BODY" in host_key.read_text()
     flannel = tmp_path / "root/run/flannel/options.env"
     assert flannel.stat().st_mode & 0o077 == 0 and "S3CRET-FLANNEL-PW" in flannel.read_text()

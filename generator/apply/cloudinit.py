@@ -1,5 +1,5 @@
 """The steps of cloud-init's dialect that change the system's own files (docs/cloud-init.md):
-groups, sudo rules, chpasswd, ssh_pwauth, timezone and locale.  Each is once per
+groups, sudo rules, chpasswd, ssh_pwauth, ssh_keys, timezone, locale, ntp and ca_certs.  Each is once per
 instance and content, through the same records as the other steps; none of them
 ever shows a password."""
 
@@ -25,6 +25,19 @@ SSHD_INCLUDE = "Include /etc/ssh/sshd_config.d/*.conf"
 ZONEINFO = "/usr/share/zoneinfo"
 LOCALE_FILE = "/etc/default/locale"
 NO_LOCALE_GEN = ("C", "C.UTF-8", "C.utf8", "POSIX")
+TIMESYNCD_DROPIN = "/etc/systemd/timesyncd.conf.d/50-ccgen.conf"
+TIMESYNCD = ("/usr/lib/systemd/systemd-timesyncd", "/lib/systemd/systemd-timesyncd")
+# Debian 12's chrony.conf reads this directory (`sourcedir`), so ccgen adds sources
+# without replacing the image's file (cloud-init replaces it).
+CHRONY_SOURCES = "/etc/chrony/sources.d/ccgen.sources"
+CHRONYD = ("/usr/sbin/chronyd", "/sbin/chronyd")
+# ssh_keys: where each part goes (cloud-init's names) and its mode (cloud-init's is 0600 for all).
+HOST_KEY_FILES = {"private": ("", 0o600), "public": (".pub", 0o644), "certificate": ("-cert.pub", 0o644)}
+HOST_CERT_DROPIN = "/etc/ssh/sshd_config.d/50-ccgen-host-certificates.conf"
+CA_DIR = "/usr/local/share/ca-certificates"  # update-ca-certificates trusts every .crt here
+CA_CONF = "/etc/ca-certificates.conf"
+# cloud-init's default when ntp names no server and no pool (generate_server_names, Debian).
+DEBIAN_POOLS = tuple(f"{i}.debian.pool.ntp.org" for i in range(4))
 
 
 def _once(ctx: Context, identity: str, *values: object) -> str | None:
@@ -253,3 +266,151 @@ def enable_locale(ctx: Context, locale: str) -> None:
         ctx.root.write("/etc/locale.gen", "".join(line + "\n" for line in lines).encode())
     if ctx.live and shutil.which("locale-gen"):
         ctx.run(["locale-gen"])
+
+
+def step_ntp(ctx: Context) -> None:
+    """ntp: the servers and pools for chrony where the image has it (and ntp_client allows),
+    else for systemd-timesyncd; ccgen's file for the other client, if any, is removed."""
+    ci = ctx.config.cloudinit
+    ntp = ci.ntp if ci is not None else None
+    if ntp is None:
+        for path in (TIMESYNCD_DROPIN, CHRONY_SOURCES):
+            if ctx.root.exists(path) and ctx.root.remove(path):
+                ctx.written.append(path)
+                ctx.say(f"ntp: removed {path}, the config has no ntp any more")
+        return
+    has_chrony = any(ctx.root.exists(p) for p in CHRONYD)
+    if ntp.client == "chrony" and not has_chrony:
+        raise StepError("ntp_client is chrony, and the image has no chronyd (ccgen installs no NTP client)")
+    chrony = ntp.client == "chrony" or (ntp.client == "auto" and has_chrony)
+    names = (ntp.servers, ntp.pools) if ntp.servers or ntp.pools else ((), DEBIAN_POOLS)
+    header = "# Created by ccgen from cloud-config (ntp); replaced when it changes\n"
+    if chrony:
+        path, other, service = CHRONY_SOURCES, TIMESYNCD_DROPIN, "chrony.service"
+        lines = [f"server {s} iburst" for s in names[0]] + [f"pool {p} iburst" for p in names[1]]
+        text = header + "".join(line + "\n" for line in lines)
+    else:
+        path, other, service = TIMESYNCD_DROPIN, CHRONY_SOURCES, "systemd-timesyncd.service"
+        text = header + "[Time]\nNTP=" + " ".join((*names[0], *names[1])) + "\n"
+        if not any(ctx.root.exists(p) for p in TIMESYNCD):
+            ctx.say(f"ntp: systemd-timesyncd is not installed; {path} takes effect once it is")
+    if ctx.root.exists(other) and ctx.root.remove(other):
+        ctx.written.append(other)
+    ctx.root.mkdir(os.path.dirname(path), 0o755)
+    if not ctx.root.write(path, text.encode()):
+        return
+    ctx.written.append(path)
+    ctx.say(f"ntp: wrote {path}")
+    if chrony:
+        conf = (ctx.root.read("/etc/chrony/chrony.conf") or b"").decode("utf-8", "replace")
+        if conf and "sourcedir /etc/chrony/sources.d" not in conf:
+            ctx.say(f"ntp: /etc/chrony/chrony.conf does not read /etc/chrony/sources.d; {path} has no effect")
+    if ctx.live:
+        # At boot the client may already run (timesyncd starts in sysinit): restart it if so.
+        ctx.run(["systemctl", "try-restart", service])
+
+
+def step_ca_certs(ctx: Context) -> None:
+    """ca_certs: each trusted certificate a file of ccgen's in CA_DIR (those no longer
+    wanted removed), remove_defaults once per instance, then update-ca-certificates."""
+    ci = ctx.config.cloudinit
+    ca = ci.ca_certs if ci is not None else None
+    wanted = {f"{CA_DIR}/ccgen-{i}.crt": pem for i, pem in enumerate(ca.trusted if ca else (), 1)}
+    changed = []
+    found = ctx.root.resolve(CA_DIR)
+    if found is not None and os.path.isdir(found):
+        for name in sorted(os.listdir(found)):
+            path = f"{CA_DIR}/{name}"
+            ours = name.startswith("ccgen-") and name.endswith(".crt")
+            if ours and path not in wanted and ctx.root.remove(path):
+                changed.append(path)
+    for path, pem in wanted.items():
+        if ctx.root.write(path, pem.encode(), mode=0o644):
+            changed.append(path)
+    if ca is not None and ca.remove_defaults:
+        todo = _once(ctx, "ca_certs:remove_defaults", True)
+        if todo is not None:
+            if distrust_defaults(ctx):
+                changed.append(CA_CONF)
+            ctx.state.record("ca_certs:remove_defaults", todo)
+    if not changed:
+        return
+    ctx.written.extend(changed)
+    ctx.say(
+        f"ca_certs: {len(wanted)} certificate(s) in {CA_DIR}"
+        + (", the image's distrusted" if CA_CONF in changed else "")
+    )
+    if not ctx.live:
+        ctx.say(
+            "ca_certs: update-ca-certificates is not run under --root; "
+            "run it in the image (on the machine it runs at the next change)"
+        )
+        return
+    tool = shutil.which("update-ca-certificates")
+    if tool is None:
+        ctx.say(
+            "ca_certs: update-ca-certificates is not installed; "
+            f"only programs that read {CA_DIR} see the certificates"
+        )
+        return
+    ctx.run([tool, *(["--fresh"] if CA_CONF in changed else [])])
+
+
+def distrust_defaults(ctx: Context) -> bool:
+    """cloud-init's remove_defaults, as its current version does it: every entry of
+    ca-certificates.conf disabled with `!` (update-ca-certificates then drops it from
+    /etc/ssl/certs), rather than 22.4.2's deletion of the image's certificates."""
+    text = (ctx.root.read(CA_CONF) or b"").decode("utf-8", "replace")
+    lines = text.splitlines()
+    out = ["!" + line if line.strip() and not line.startswith(("#", "!")) else line for line in lines]
+    if out == lines:
+        return False
+    return ctx.root.write(CA_CONF, "".join(line + "\n" for line in out).encode())
+
+
+def step_host_keys(ctx: Context) -> None:
+    """ssh_keys: the host keys given in the config, once per instance and content, before
+    sshd starts; a certificate is named in an sshd drop-in as cloud-init does it."""
+    ci = ctx.config.cloudinit
+    if ci is None or not ci.host_keys:
+        return
+    keys = ci.host_keys
+    todo = _once(ctx, "ssh_keys", [(k.type, k.part, k.text) for k in keys])
+    if todo is None:
+        return
+    ctx.root.mkdir("/etc/ssh", 0o755)
+    given = {(k.type, k.part) for k in keys}
+    certs = []
+    for k in keys:
+        suffix, mode = HOST_KEY_FILES[k.part]
+        path = f"/etc/ssh/ssh_host_{k.type}_key{suffix}"
+        ctx.root.write(path, k.text.encode(), mode=mode)
+        ctx.written.append(path)
+        if k.part == "certificate":
+            certs.append(path)
+        if k.part == "private" and (k.type, "public") not in given:
+            derive_public(ctx, path)
+    if certs:
+        text = "# Created by ccgen from cloud-config (ssh_keys)\n" + "".join(
+            f"HostCertificate {c}\n" for c in certs
+        )
+        ctx.root.mkdir("/etc/ssh/sshd_config.d", 0o755)
+        ctx.root.write(HOST_CERT_DROPIN, text.encode(), mode=0o600)
+        ctx.written.append(HOST_CERT_DROPIN)
+    ctx.state.record("ssh_keys", todo)
+    ctx.say(f"ssh_keys: {len(keys)} host key file(s) in /etc/ssh")  # never their text
+    if ctx.live:
+        # At boot sshd has not started yet (ccgen-apply is before it); later it must re-read them.
+        ctx.run(["systemctl", "try-reload-or-restart", "ssh.service"])
+
+
+def derive_public(ctx: Context, path: str) -> None:
+    """A private key without its public part: `ssh-keygen -y`, as cloud-init does."""
+    tool = shutil.which("ssh-keygen")
+    host = ctx.root.resolve(path)
+    if tool is None or host is None:
+        ctx.say(f"ssh_keys: no ssh-keygen to make {path}.pub; sshd needs only the private key")
+        return
+    public = ctx.output([tool, "-y", "-f", host])
+    ctx.root.write(path + ".pub", public, mode=0o644)
+    ctx.written.append(path + ".pub")

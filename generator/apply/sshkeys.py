@@ -22,6 +22,13 @@ SET_NAME = "ccgen"
 BEGIN = "# BEGIN ccgen: keys from cloud-config; lines up to END are replaced on change"
 END = "# END ccgen"
 UPDATE_SSH_KEYS = ("/usr/bin/update-ssh-keys", "/usr/sbin/update-ssh-keys")
+KEY_TYPES = ("ssh-", "ecdsa-", "sk-")  # how a key line without options starts
+# cloud-init's ssh_util.DISABLE_USER_OPTS, word for word: root's keys only print this.
+DISABLE_ROOT_OPTS = (
+    "no-port-forwarding,no-agent-forwarding,no-X11-forwarding,"
+    'command="echo \'Please login as the user \\"$USER\\" rather than the user '
+    '\\"$DISABLE_USER\\".\';echo;sleep 10;exit 142"'
+)
 
 
 def wanted_keys(ctx: Context) -> dict[str, list[str]]:
@@ -40,7 +47,43 @@ def wanted_keys(ctx: Context) -> dict[str, list[str]]:
             core.append(k)
         elif k and not k.startswith("#"):
             ctx.say(f"keys: warning: a cached key holding a line break or NUL is skipped: {k[:60]!r}")
+    root = root_keys(ctx, core)
+    if root is not None:
+        out.setdefault("root", []).extend(root)
     return {u: list(dict.fromkeys(keys)) for u, keys in out.items() if keys or u in ctx.state.key_users()}
+
+
+def root_keys(ctx: Context, keys: list[str]) -> list[str] | None:
+    """disable_root: root gets the default user's keys, behind options that only say whom
+    to log in as (true), or as they are (false).  None when the config says neither key:
+    a CoreOS-dialect config never gives root keys (docs/compat.md)."""
+    ci = ctx.config.cloudinit
+    if ci is None or ci.disable_root is None:
+        return None
+    if not ci.disable_root:
+        return list(keys)
+    opts = ci.disable_root_opts if ci.disable_root_opts is not None else DISABLE_ROOT_OPTS
+    user = ctx.config.key_owner
+    opts = opts.replace("$USER", user).replace("$DISABLE_USER", "root").replace("$ROOT", "root")
+    return [f"{opts} {without_options(k)}" if opts else k for k in keys]
+
+
+def without_options(line: str) -> str:
+    """An authorized_keys line without its options, which disable_root's replace (as
+    cloud-init's parser does): the options end at the first blank outside double quotes."""
+    if line.startswith(KEY_TYPES):
+        return line
+    quoted = escaped = False
+    for i, c in enumerate(line):
+        if escaped:
+            escaped = False
+        elif c == "\\" and quoted:
+            escaped = True
+        elif c == '"':
+            quoted = not quoted
+        elif c in " \t" and not quoted:
+            return line[i:].lstrip(" \t")
+    return line
 
 
 def replace_block(existing: str, keys: list[str]) -> str:

@@ -30,6 +30,12 @@ _PACKAGE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345
 _VERSION = _PACKAGE | frozenset("~*")
 _GROUP_BAD = frozenset(",:\0\n\r \t")
 POWER_DELAY_MAX = 60 * 24 * 365  # minutes; shutdown(8) refuses nothing, a year is plenty
+NTP_HOST_MAX = 253  # a DNS name's longest
+PEM_BEGIN, PEM_END = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
+CERT_MAX = 64 * 1024  # one ca_certs.trusted item; a CA bundle of a few dozen fits
+HOST_KEY_MAX = 64 * 1024  # one ssh_keys value; a 16384-bit RSA key is about 12 KiB
+KEY_PREFIXES = ("ssh-", "ecdsa-", "sk-")  # how a public key or a certificate line starts
+CERTS_MAX = 1000  # ca_certs.trusted items, each a file
 # The placeholders final_message knows, as cloud-init spells them (either case).
 MESSAGE_VARIABLES = ("UPTIME", "TIMESTAMP", "VERSION", "DATASOURCE")
 
@@ -94,6 +100,43 @@ class PowerState(_Frozen):
         _init(self, mode=mode, delay=delay, message=message, condition=condition, span=span)
 
 
+class Ntp(_Frozen):
+    __slots__ = ("client", "pools", "servers", "span")
+    client: str  # schema.NTP_CLIENTS
+    servers: tuple[str, ...]
+    pools: tuple[str, ...]
+    span: Span
+
+    def __init__(self, client: str, servers: tuple[str, ...], pools: tuple[str, ...], span: Span) -> None:
+        _init(self, client=client, servers=servers, pools=pools, span=span)
+
+
+class CaCerts(_Frozen):
+    __slots__ = ("remove_defaults", "span", "trusted")
+    trusted: tuple[str, ...]  # PEM text, each ending in a line break
+    remove_defaults: bool
+    span: Span
+
+    def __init__(self, trusted: tuple[str, ...], remove_defaults: bool, span: Span) -> None:
+        _init(self, trusted=trusted, remove_defaults=remove_defaults, span=span)
+
+
+class HostKey(_Frozen):
+    """One part of an ssh_keys host key.  `text` of a private part is a secret: repr leaves it out."""
+
+    __slots__ = ("part", "span", "text", "type")
+    type: str  # schema.HOST_KEY_TYPES
+    part: str  # private, public or certificate
+    text: str  # ending in one line break
+    span: Span
+
+    def __init__(self, type: str, part: str, text: str, span: Span) -> None:
+        _init(self, type=type, part=part, text=text, span=span)
+
+    def __repr__(self) -> str:
+        return f"HostKey({self.type!r}, {self.part!r})"
+
+
 class CloudInit(_Frozen):
     """What a document says in cloud-init's dialect, beside users and write_files (which
     are the model's own).  A field is None when the document does not say it, so that a
@@ -101,12 +144,17 @@ class CloudInit(_Frozen):
 
     __slots__ = (
         "bootcmd",
+        "ca_certs",
         "chpasswd",
+        "disable_root",
+        "disable_root_opts",
         "expire",
         "final_message",
         "groups",
+        "host_keys",
         "locale",
         "locale_file",
+        "ntp",
         "package_reboot",
         "package_span",
         "package_update",
@@ -130,9 +178,14 @@ class CloudInit(_Frozen):
     password: Field[str] | None  # the default user's, when chpasswd names no user
     expire: bool | None
     ssh_pwauth: bool | None
+    disable_root: bool | None  # None: neither disable_root nor disable_root_opts given
+    disable_root_opts: str | None
     timezone: Field[str] | None
     locale: Field[str] | None
     locale_file: str | None
+    ca_certs: CaCerts | None
+    host_keys: tuple[HostKey, ...] | None
+    ntp: Ntp | None  # None: no ntp, or `enabled: false`
     final_message: Field[str] | None
     power_state: PowerState | None
 
@@ -428,6 +481,105 @@ class _Parser:
                 condition = c
         return PowerState(flag[mode.value], delay, message, condition, f.key_span or f.span)
 
+    # ntp
+
+    def ntp(self, f: Field[Value]) -> Ntp | None:
+        assert isinstance(f.value, dict)
+        enabled = f.value.get("enabled")
+        if enabled is not None and enabled.value is False:
+            return None
+        client = f.value.get("ntp_client")
+        names: dict[str, tuple[str, ...]] = {}
+        for key in ("servers", "pools"):
+            given = f.value.get(key)
+            good = []
+            for item in given.value if given is not None and isinstance(given.value, list) else ():
+                host = self.text(item.value)
+                # One word of NTP= or of a chrony line: a blank, '#' or a line break would
+                # make it two, or a comment.
+                if (
+                    host is None
+                    or not host
+                    or len(host) > NTP_HOST_MAX
+                    or any(c in host for c in "# \t\0\n\r\\")
+                ):
+                    self.bad(item.span, f"ntp.{key}", "a host name or address, one word")
+                    continue
+                good.append(host)
+            names[key] = tuple(good)
+        word = client.value if client is not None and client.ok and isinstance(client.value, str) else "auto"
+        return Ntp(word, names["servers"], names["pools"], f.key_span or f.span)
+
+    # ca_certs
+
+    def ca_certs(self, f: Field[Value]) -> CaCerts | None:
+        assert isinstance(f.value, dict)
+        trusted = f.value.get("trusted")
+        good = []
+        for i, item in enumerate(
+            trusted.value if trusted is not None and isinstance(trusted.value, list) else ()
+        ):
+            pem = self.text(item.value)
+            why = None
+            if pem is None or len(pem) > CERT_MAX:
+                why = f"at most {CERT_MAX // 1024} KiB of PEM text"
+            elif "\0" in pem:
+                why = "a NUL character"
+            elif PEM_BEGIN not in pem or PEM_END not in pem.partition(PEM_BEGIN)[2]:
+                why = f"a PEM certificate, from {PEM_BEGIN} to {PEM_END}"
+            if why is not None:
+                self.bad(item.span, f"ca_certs.trusted[{i}]", why)
+                continue
+            assert pem is not None
+            good.append(pem.replace("\r\n", "\n").rstrip("\n") + "\n")
+        if len(good) > CERTS_MAX:
+            self.bad(
+                trusted.span if trusted is not None else f.span, "ca_certs.trusted", f"at most {CERTS_MAX}"
+            )
+            return None
+        remove = f.value.get("remove_defaults")
+        return CaCerts(tuple(good), remove is not None and remove.value is True, f.key_span or f.span)
+
+    # ssh_keys
+
+    def host_keys(self, f: Field[Value]) -> tuple[HostKey, ...]:
+        assert isinstance(f.value, dict)
+        out = []
+        for name, item in f.value.items():
+            key_type, _, part = name.rpartition("_")
+            text = self.text(item.value)
+            if text is None or not item.ok:
+                continue  # the validator said so
+            text = text.replace("\r\n", "\n").strip("\n")
+            why = None
+            # The value is never quoted: a private key is a secret.
+            if not text or len(text) > HOST_KEY_MAX or "\0" in text:
+                why = f"at most {HOST_KEY_MAX // 1024} KiB of text, no NUL"
+            elif part == "private" and not (text.startswith("-----BEGIN ") and "PRIVATE KEY-----" in text):
+                why = "a private key, from -----BEGIN ... PRIVATE KEY-----"
+            elif part != "private" and ("\n" in text or "\r" in text or not text.startswith(KEY_PREFIXES)):
+                why = "one line, as ssh-keygen writes it (ssh-..., ecdsa-..., sk-...)"
+            if why is not None:
+                self.bad(item.span, f"ssh_keys.{name}", why)
+                continue
+            out.append(HostKey(key_type, part, text + "\n", item.span))
+        return tuple(out)
+
+    # disable_root
+
+    def disable_root(self, top: Tree, out: dict[str, object]) -> None:
+        flag, opts = top.get("disable_root"), top.get("disable_root_opts")
+        if opts is not None and isinstance(opts.value, str):
+            # One line of authorized_keys options: a line break would start a key line of its own.
+            if any(c in opts.value for c in "\0\n\r"):
+                self.bad(opts.span, "disable_root_opts", "one line of authorized_keys options")
+                return
+            out["disable_root_opts"] = opts.value.strip()
+        if flag is not None and isinstance(flag.value, bool):
+            out["disable_root"] = flag.value
+        elif "disable_root_opts" in out:
+            out["disable_root"] = True  # cloud-init's default
+
     # the document
 
     def build(self, top: Tree) -> CloudInit:
@@ -468,6 +620,16 @@ class _Parser:
                 out["ssh_pwauth"] = v.value
             elif word != "unchanged":
                 self.wrong(v, "ssh_pwauth", "true, false or unchanged")
+        self.disable_root(top, out)
+        v = top.get("ca_certs")
+        if v is not None and isinstance(v.value, dict):
+            out["ca_certs"] = self.ca_certs(v)
+        v = top.get("ssh_keys")
+        if v is not None and isinstance(v.value, dict):
+            out["host_keys"] = self.host_keys(v)
+        v = top.get("ntp")
+        if v is not None and isinstance(v.value, dict):
+            out["ntp"] = self.ntp(v)
         for key in ("timezone", "locale", "final_message"):
             t = top.get(key)
             if t is not None and t.ok and isinstance(t.value, str) and t.value:

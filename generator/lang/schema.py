@@ -288,6 +288,14 @@ ENCODINGS = (
     "text/plain",
 )
 
+# cloud-init's old spellings of keys, read as the new ones with a `deprecated` warning
+# (a `-` is read as `_` anyway; these are the ones cloud-init itself deprecated).
+OLD_SPELLINGS = {"ca-certs": "ca_certs", "remove-defaults": "remove_defaults"}
+# ssh_keys: the host key types cloud-init takes.
+HOST_KEY_TYPES = ("rsa", "dsa", "ecdsa", "ed25519")
+# ntp.ntp_client: the clients ccgen writes for (cloud-init's ntp and ntpdate are not done).
+NTP_CLIENTS = ("auto", "chrony", "systemd-timesyncd")
+
 _GITHUB = "trying to fetch from a remote endpoint introduces too many intermittent errors"
 
 UNIT = (
@@ -538,17 +546,20 @@ CLOUD_INIT = (
         PER_INSTANCE,
         APPLY,
     ),
-    _unsupported(
+    _ci(
         "disable_root",
-        "give root the default user's keys behind a 'log in as' message (cloud-init's default: true)",
+        BOOL,
+        "give root the default user's keys behind a 'log in as' message (true, cloud-init's "
+        "default once either key is given), or plainly (false); root's ~/.ssh/authorized_keys",
         PER_INSTANCE,
-        "ccgen never gives root the top-level keys, so root is already not reachable with them",
+        APPLY,
     ),
-    _unsupported(
+    _ci(
         "disable_root_opts",
-        "the options disable_root puts before root's keys",
+        STRING,
+        "the options put before root's keys; $USER, $DISABLE_USER and $ROOT are replaced",
         PER_INSTANCE,
-        "ccgen never gives root the top-level keys (see disable_root)",
+        APPLY,
     ),
     _unsupported(
         "ssh_deletekeys",
@@ -562,11 +573,22 @@ CLOUD_INIT = (
         PER_INSTANCE,
         "the image's sshd-keygen/ssh.service make the host keys; not done yet",
     ),
-    _unsupported(
+    _ci(
         "ssh_keys",
-        "host keys given in the file",
+        STRUCT,
+        "host keys given in the file: /etc/ssh/ssh_host_TYPE_key (0600), .pub and -cert.pub (0644)",
         PER_INSTANCE,
-        "not done yet; write_files with mode 0600 can place them",
+        APPLY,
+        children=tuple(
+            _s(
+                f"{t}_{part}",
+                f"the {t} host key's {part} part"
+                + (" (secret: root's only, never shown)" if part == "private" else ""),
+                secret=part == "private",
+            )
+            for t in HOST_KEY_TYPES
+            for part in ("private", "public", "certificate")
+        ),
     ),
     _unsupported(
         "ssh_import_id",
@@ -628,17 +650,46 @@ CLOUD_INIT = (
         PER_INSTANCE,
         "not done yet; write_files can place /etc/apt/sources.list.d/ and apt.conf.d/ files",
     ),
-    _unsupported(
+    _ci(
         "ntp",
-        "time servers",
+        STRUCT,
+        "time servers: a systemd-timesyncd drop-in (/etc/systemd/timesyncd.conf.d/50-ccgen.conf), "
+        "or a chrony sources file where the image has chrony",
         PER_INSTANCE,
-        "not done yet; write_files can place /etc/systemd/timesyncd.conf.d/*.conf",
+        APPLY,
+        children=(
+            Key("enabled", BOOL, "false: nothing is done (default true)"),
+            _s(
+                "ntp_client",
+                "auto (chrony where installed, else systemd-timesyncd), chrony or systemd-timesyncd",
+                choices=dict.fromkeys(NTP_CLIENTS, ""),
+            ),
+            Key("servers", STRING_LIST, "NTP servers, by name or address"),
+            Key("pools", STRING_LIST, "NTP pools; with neither, Debian's four pools (as cloud-init)"),
+            Key(
+                "config",
+                ANY,
+                "the client's config file, template and service",
+                unsupported="ccgen writes a drop-in for the installed client; it installs none",
+            ),
+        ),
     ),
-    _unsupported(
+    _ci(
         "ca_certs",
-        "trusted CA certificates",
+        STRUCT,
+        "trusted CA certificates: /usr/local/share/ca-certificates/ccgen-N.crt, then "
+        "update-ca-certificates (`ca-certs` is the old spelling)",
         PER_INSTANCE,
-        "not done yet; write_files into /usr/local/share/ca-certificates and runcmd update-ca-certificates",
+        APPLY,
+        children=(
+            Key("trusted", STRING_LIST, "PEM certificates to trust, one or more in each item"),
+            Key(
+                "remove_defaults",
+                BOOL,
+                "distrust the image's CA certificates: each entry of /etc/ca-certificates.conf "
+                "disabled with `!` (`remove-defaults` is the old spelling)",
+            ),
+        ),
     ),
     _unsupported("mounts", "/etc/fstab rows", PER_INSTANCE, _DISKS),
     _unsupported("mount_default_fields", "defaults for mounts rows", PER_INSTANCE, _DISKS),

@@ -173,6 +173,12 @@ class _Checker:
                 self.diags.warning(
                     self.span(knode), "deprecated", f'deprecated key "{name}" ({child.deprecated})'
                 )
+            elif knode.text in schema.OLD_SPELLINGS:
+                self.diags.warning(
+                    self.span(knode),
+                    "deprecated",
+                    f'deprecated key "{knode.text}" (cloud-init\'s old spelling; use {name})',
+                )
             val = self.value(vnode, child, name)
             if val is not None:
                 fields[name] = Field(val.value, val.span, self.span(knode), val.ok)
