@@ -150,6 +150,41 @@ def platform_units(root: str) -> list[dict[str, str]]:
     return out
 
 
+SCRIPT_HEAD = 8 * 1024  # a script unit's [Unit] section is at its start
+
+
+def script_units(root: str) -> list[dict[str, str]]:
+    """The units the generator made for user-data scripts, each with its Description=,
+    which names the script as the user knows it (a MIME part's file name) and where it is."""
+    base = host_path(root, names.NORMAL_DIR)
+    try:
+        found = sorted(
+            e for e in os.listdir(base) if e.startswith(names.SCRIPT_PREFIX) and e.endswith(".service")
+        )
+    except OSError:
+        return []
+    out = []
+    for unit in found:
+        description = ""
+        try:
+            fd = _nonblocking(os.path.join(base, unit), os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                head = os.read(fd, SCRIPT_HEAD).decode("utf-8", "replace")
+                for line in head.splitlines():
+                    if line.startswith("Description="):
+                        description = line.partition("=")[2]
+                        break
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        out.append({"unit": unit, "description": description})
+    return out
+
+
 def collect(root: str, live: bool) -> dict[str, Any]:
     reader = Reader(root)
     gen_text = reader.text(f"{names.NORMAL_DIR}/{record.NAME}")
@@ -178,6 +213,7 @@ def collect(root: str, live: bool) -> dict[str, Any]:
         "fetch": fetch,
         "apply": apply_run,
         "platform_network": platform_units(root),
+        "scripts": script_units(root),
         "diagnostics": [d.as_json() for d in diagnostics],
         "running": busy,
         "unreadable": unreadable,
@@ -237,6 +273,9 @@ def text(state: dict[str, Any]) -> str:
         for m in a.get("messages", []):
             if isinstance(m, str) and m.startswith("platform network: ") and ": error: " in m:
                 lines.append(f"  {m}")
+    if state["scripts"]:
+        lines.append("scripts (units for user-data scripts):")
+        lines += [f"  {u['unit']}: {u['description'] or '?'}" for u in state["scripts"]]
     units = state["platform_network"]
     if units:
         lines.append("platform network (networkd files from the platform's data):")

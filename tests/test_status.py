@@ -292,3 +292,37 @@ def test_a_huge_record_is_not_read_whole(tmp_path: Path) -> None:
     peak_kib = int(proc.stderr.strip().splitlines()[-1])
     assert "unreadable record /run/ccgen/fetch.json: larger than" in proc.stdout, proc.stdout
     assert took < 5 and peak_kib < 100 * 1024, (took, peak_kib)
+
+
+def test_script_units_are_named_as_the_user_knows_them(tmp_path: Path) -> None:
+    """A MIME script part's unit is named by its digest; status shows its Description=, which
+    names the part's file (issue 23), read from what the real generator wrote."""
+    root = helpers.make_root(
+        tmp_path / "root",
+        {"/var/lib/ccgen/user-data": (helpers.REPO / "tests/cases/mime-script-names.mime").read_bytes()},
+    )
+    out = root / names.NORMAL_DIR.lstrip("/")
+    out.mkdir(parents=True)
+    gen = subprocess.run(
+        [
+            str(helpers.installed_script("ccgen-generator")),
+            str(out),
+            str(tmp_path / "e"),
+            str(tmp_path / "l"),
+        ],
+        env={**os.environ, "CCGEN_ROOT": str(root), "CCGEN_KMSG": str(tmp_path / "kmsg")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert gen.returncode == 0, gen.stderr
+    _, shown = run_status(root)
+    assert 'cloud-config user-data script "user-data.sh" (from /var/lib/ccgen/user-data, line 14)' in shown
+    assert "script \"100%% 'ready'.sh\" (from /var/lib/ccgen/user-data, line 26)" in shown
+    _, raw = run_status(root, "--format", "json")
+    scripts = json.loads(raw)["scripts"]
+    assert len(scripts) == 3 and all(s["unit"].startswith(names.SCRIPT_PREFIX) for s in scripts)
+    # Something other than a file under such a name is passed over, without waiting on it.
+    os.mkfifo(out / f"{names.SCRIPT_PREFIX}fifo.service")
+    _, raw = run_status(root, "--format", "json")
+    assert [s["description"] for s in json.loads(raw)["scripts"]].count("") == 1
