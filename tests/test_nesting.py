@@ -175,3 +175,19 @@ def test_a_deep_cloudsigma_context_is_a_fetch_error(tmp_path: Path) -> None:
         r = fetch("cloudsigma", tmp_path, "--source", port.path, "--deadline", "10")
     assert r.status == 1 and "deeper than 256" in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert (tmp_path / "root/run/ccgen/fetch.json").exists()
+
+
+@pytest.mark.parametrize("user_data", [DEEP_JSON, b"hello\n", b"#cloud-config\n" + b"[" * DEEP + b"\n"])
+def test_with_no_usable_document_at_all_ccgen_apply_is_still_written(
+    user_data: bytes, tmp_path: Path
+) -> None:
+    """No OEM config, and a user-data that cannot be used: ccgen's own units are still
+    written (ccgen-apply keeps the plan and applies what the platform gives), as the
+    before-stop check asks for a 3000-deep JSON user-data."""
+    root = helpers.make_root(tmp_path / "root", {"/var/lib/ccgen/user-data": user_data, "/proc/cmdline": ""})
+    out = tmp_path / "out"
+    proc = helpers.run_generator(root, out)
+    assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr, proc.stderr
+    written = set(os.listdir(out))
+    assert {"ccgen-apply.service", "ccgen.target", ".ccgen-plan"} <= written, written
+    assert os.path.islink(out / "multi-user.target.wants" / "ccgen-apply.service")

@@ -324,6 +324,11 @@ def render(config: model.CloudConfig | None, settings: Settings, diags: Diagnost
             from . import cloudinit
 
             cloudinit.render(r, config)
+    # Also when an input was there but none could be used (it has errors): ccgen-apply keeps
+    # the plan and applies what the platform gave, and nothing a user sends may cost the boot
+    # the units that can fetch and apply a good config next time.  With no input at all,
+    # there is nothing to do and nothing is written.
+    if config is not None or diags.has_errors():
         r.item(None, "ccgen's own units", r.own)
     r.machinery()
     return r.plan
